@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# The whole test suite, from a fresh clone: installs what it needs, builds, makes the PyTorch
+# reference fixtures (installing Debian's python3-torch when missing), then runs every test.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export ONNXRUNTIME_NODE_INSTALL=skip
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  npm ci --no-audit --no-fund
+fi
+npm run build
+bash scripts/torch-fixtures.sh
+mapfile -t files < <(find src test -name '*.test.ts' | sort)
+exec node --import tsx --test --test-reporter=spec "${files[@]}"
