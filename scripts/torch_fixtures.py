@@ -58,10 +58,14 @@ FILE_SUFFIXES = [
 
 
 def set_threads(n):
-    """Set torch intra-op threads, and OpenBLAS threads if that is the BLAS in use."""
+    """Use n torch intra-op threads and a single-threaded OpenBLAS (if in use).
+
+    Float64 convolutions run im2col + GEMM inside torch's own parallel loop
+    over the batch, so extra BLAS threads would only oversubscribe the cores.
+    """
     torch.set_num_threads(n)
     try:
-        ctypes.CDLL("libblas.so.3").openblas_set_num_threads(n)
+        ctypes.CDLL("libblas.so.3").openblas_set_num_threads(1)
     except (OSError, AttributeError):
         pass
 
@@ -149,6 +153,26 @@ def relu_rule(rule, counts):
     finally:
         for (mod, attr), fn in orig.items():
             setattr(mod, attr, fn)
+
+
+def check_relu_rule_restores():
+    """The patched functions must be restored even when the pass raises."""
+    names = ["relu", "relu_", "relu6", "hardtanh", "hardtanh_"]
+    before = [getattr(F, n) for n in names] + [torch.relu, torch.relu_]
+
+    class Probe(Exception):
+        pass
+
+    try:
+        with relu_rule("guided", {}):
+            if F.relu is before[0] or torch.relu is before[-2]:
+                raise RuntimeError("relu_rule did not patch F.relu / torch.relu")
+            raise Probe
+    except Probe:
+        pass
+    after = [getattr(F, n) for n in names] + [torch.relu, torch.relu_]
+    if any(a is not b for a, b in zip(after, before)):
+        raise RuntimeError("relu_rule did not restore the original functions")
 
 
 # ---------------------------------------------------------------------------
@@ -272,12 +296,17 @@ def forward_checked(wrapper, x):
     return logits, feature
 
 
-def reference_grads(wrapper, x, targets):
-    """(logits, feature, dL/dx, dL/dfeature) with standard autograd."""
+def reference_grads(wrapper, x, targets=None):
+    """(logits, feature, dL/dx, dL/dfeature, targets) with standard autograd.
+
+    targets defaults to the argmax of the logits of this forward pass.
+    """
     x = x.detach().clone().requires_grad_(True)
     logits, feature = forward_checked(wrapper, x)
+    if targets is None:
+        targets = logits.detach().argmax(dim=1)
     gx, gf = torch.autograd.grad(objective(logits, targets), [x, feature])
-    return logits.detach(), feature.detach(), gx, gf
+    return logits.detach(), feature.detach(), gx, gf, targets
 
 
 def rule_grad(wrapper, x, targets, rule):
@@ -345,12 +374,13 @@ def make_fixtures(name):
 
     # Standard gradients; targets from the float64 logits.
     t0 = time.time()
-    with torch.no_grad():
-        targets = w64(x64)[0].argmax(dim=1)
-    logits64, feature64, gx64, gf64 = reference_grads(w64, x64, targets)
+    logits64, feature64, gx64, gf64, targets = reference_grads(w64, x64)
     lap("grad_f64", t0)
     t0 = time.time()
-    logits32, _, gx32, gf32 = reference_grads(w32, x32, targets)
+    logits32, _, gx32, gf32, _ = reference_grads(w32, x32, targets)
+    with torch.no_grad():
+        if not torch.equal(m32(x32), logits32):
+            raise RuntimeError("wrapper logits differ from the plain model's")
     lap("grad_f32", t0)
 
     # Guided backpropagation and deconvnet.
@@ -414,6 +444,7 @@ def make_fixtures(name):
         "inputSeed": input_seed,
         "reluCalls": counts,
         "guidedVsPlainF64": guided_vs_plain,
+        "plainRuleVsAutograd": plain_err,
         "onnx": summary,
         "timings": timings,
         "torch": torch.__version__,
@@ -467,6 +498,7 @@ def main():
     digest = source_hash()
     done = read_stamp(digest)
     set_threads(THREADS)
+    check_relu_rule_restores()
 
     t_all = time.time()
     for name in names:

@@ -94,8 +94,15 @@ export class RuleContext {
     return d;
   }
 
+  /**
+   * The element type of a tensor. Tensors emitted by the backward pass have no inferred shape; they
+   * carry the float type of the forward node they belong to.
+   */
   elemType(name: string): number {
-    return this.info(name).elemType;
+    const known = this.shapes.get(name);
+    if (known) return known.elemType;
+    const fwd = this.shapes.get(this.node.outputs[0] ?? '') ?? this.shapes.get(this.node.inputs[0] ?? '');
+    return fwd?.elemType ?? DType.FLOAT;
   }
 
   /** The value of a constant input (initializer or Constant node), or undefined. */

@@ -9,7 +9,7 @@
  */
 import { fail, listForMessage } from '../errors.js';
 import { GraphEditor, GraphIndex, withGraph } from '../onnx/graph.js';
-import { DType, attr, defaultOpset, type Dim, type Model, type Tensor, type ValueInfo } from '../onnx/ir.js';
+import { DType, attr, defaultOpset, type Dim, type Model, type Node, type Tensor, type ValueInfo } from '../onnx/ir.js';
 import { foldShapeComputations } from '../onnx/fold.js';
 import { normalizeOpset } from '../onnx/opset.js';
 import { inferShapes, type ShapeInfo } from '../onnx/shapes.js';
@@ -102,6 +102,14 @@ export function differentiate(source: Model, options: DifferentiateOptions): Dif
 
   const rules = ruleSet(options.rules ?? 'standard', opset);
   const forms: BackwardForms = { conv: 'auto', ...options.forms };
+  // Every op on the path needs a rule: check them all before building anything.
+  const onPathNode = (n: Node) => n.outputs.some((o) => o && onPath(o)) && n.inputs.some((i) => i && onPath(i));
+  const ruleFor = (node: Node) => (node.domain === '' || node.domain === 'ai.onnx' ? rules[node.opType] : undefined);
+  for (const node of graph.nodes) {
+    if (!onPathNode(node) || ruleFor(node)) continue;
+    const from = options.wrt.join("', '");
+    fail('NO_GRADIENT_RULE', `Error in differentiate: op '${node.domain ? node.domain + '.' : ''}${node.opType}' (node '${node.name || node.outputs[0]}') lies between '${from}' and '${seeds.join("', '")}' and has no backward rule. Differentiable ops: ${listForMessage(Object.keys(rules).sort(), 60)}. Differentiate with respect to a tensor after this node, or replace the op.`);
+  }
   const ed = new GraphEditor(graph);
   const constants = constantsOf(prepared);
   const contributions = new Map<string, string[]>();
@@ -130,16 +138,10 @@ export function differentiate(source: Model, options: DifferentiateOptions): Dif
 
   for (let k = graph.nodes.length - 1; k >= 0; k--) {
     const node = graph.nodes[k]!;
-    if (!node.outputs.some((o) => o && onPath(o))) continue;
-    if (!node.inputs.some((i) => i && onPath(i))) continue;
+    if (!onPathNode(node)) continue;
     const outGrads = node.outputs.map((o) => (o && onPath(o) ? gradOf(o) : undefined));
     if (outGrads.every((g) => g === undefined)) continue;
-    const domainOk = node.domain === '' || node.domain === 'ai.onnx';
-    const rule = domainOk ? rules[node.opType] : undefined;
-    if (!rule) {
-      const from = options.wrt.join("', '");
-      fail('NO_GRADIENT_RULE', `Error in differentiate: op '${node.domain ? node.domain + '.' : ''}${node.opType}' (node '${node.name || node.outputs[0]}') lies between '${from}' and '${seeds.join("', '")}' and has no backward rule. Differentiable ops: ${listForMessage(Object.keys(rules).sort(), 60)}. Differentiate with respect to a tensor after this node, or replace the op.`);
-    }
+    const rule = ruleFor(node)!;
     const ctx = new RuleContext(node, k, ed, shapes, constants, onPath, outGrads, shapeCache, forms);
     const inGrads = rule(ctx);
     node.inputs.forEach((name, i) => {

@@ -191,7 +191,9 @@ export function readNpy(bytes: Uint8Array): NpyArray {
   if (!swap && abs % info.size === 0) {
     data = view(info.dtype, bytes.buffer as ArrayBuffer, abs, n);
   } else {
-    const copy = bytes.slice(dataStart);
+    // a fresh copy (Buffer#slice would return a view of the caller's bytes)
+    const copy = new Uint8Array(payload);
+    copy.set(bytes.subarray(dataStart));
     if (swap) byteSwap(copy, info.size);
     data = view(info.dtype, copy.buffer, 0, n);
   }

@@ -22,8 +22,19 @@ export function doubleTensor(name: string, dims: readonly number[], data: ArrayL
 
 export function int64Tensor(name: string, dims: readonly number[], data: ArrayLike<number>): Tensor {
   const b = new BigInt64Array(data.length);
-  for (let i = 0; i < data.length; i++) b[i] = BigInt(Math.trunc(data[i]!));
+  for (let i = 0; i < data.length; i++) b[i] = toInt64(data[i]!);
   return { name, dataType: DType.INT64, dims: [...dims], raw: bytesOf(b) };
+}
+
+const INT64_MAX = 9223372036854775807n;
+const INT64_MIN = -9223372036854775808n;
+
+/** A number as int64, saturating (ONNX uses +-2^63 sentinels such as Slice's "to the end"). */
+function toInt64(v: number): bigint {
+  if (Number.isNaN(v)) return 0n;
+  if (v >= 9223372036854775807) return INT64_MAX;
+  if (v <= -9223372036854775808) return INT64_MIN;
+  return BigInt(Math.trunc(v));
 }
 
 /** A tensor of the given floating element type (float32 or float64). */

@@ -3,7 +3,8 @@ import { after, before, describe, it } from 'node:test';
 import { CnnlensError } from '../errors.js';
 import { DType, attrs, floatTensor, makeModel, saveModel } from '../onnx/index.js';
 import { hostTensor, type RuntimeSession } from './backend.js';
-import { cleanOrtMessage, nodeBackend } from './node-backend.js';
+import { availableParallelism } from 'node:os';
+import { cleanOrtMessage, nodeBackend, ortSessionOptions } from './node-backend.js';
 
 /** x [N,1,4,4] → Conv(2 filters, 3×3, pad 1) → y → Relu → z */
 function convModel(): Uint8Array {
@@ -107,6 +108,15 @@ describe('nodeBackend', () => {
     await t.release();
     await Promise.all([t.release(), t.release()]);
     await rejectsWith(t.run({ x: hostTensor('float32', [1, 1, 4, 4], new Float32Array(16)) }), 'RUNTIME', /released/);
+  });
+
+  it('creates sessions on all cores, without spinning threads, fully optimized', () => {
+    const o = ortSessionOptions(undefined);
+    assert.equal(o.intraOpNumThreads, availableParallelism());
+    assert.equal(ortSessionOptions({ threads: 3 }).intraOpNumThreads, 3);
+    assert.deepEqual(o.extra, { session: { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } } });
+    assert.equal(o.graphOptimizationLevel, 'all');
+    assert.deepEqual(o.executionProviders, ['cpu']);
   });
 
   it('cleans ORT source locations from messages', () => {

@@ -24,7 +24,8 @@ export function defaultThreads(): number {
   return availableParallelism();
 }
 
-function sessionOptions(options: SessionOptions | undefined): ort.InferenceSession.SessionOptions {
+/** The ORT session options cnnlens creates every session with. */
+export function ortSessionOptions(options: SessionOptions | undefined): ort.InferenceSession.SessionOptions {
   const threads = options?.threads ?? defaultThreads();
   if (!Number.isInteger(threads) || threads < 1) fail('USAGE', `threads must be a positive integer, got ${String(threads)}.`);
   return {
@@ -182,7 +183,7 @@ class NodeSession implements RuntimeSession {
 export const nodeBackend: RuntimeBackend = {
   name: 'onnxruntime-node',
   async createSession(modelBytes: Uint8Array, options?: SessionOptions): Promise<RuntimeSession> {
-    const opts = sessionOptions(options);
+    const opts = ortSessionOptions(options);
     let session: ort.InferenceSession;
     try {
       session = await ort.InferenceSession.create(modelBytes, opts);

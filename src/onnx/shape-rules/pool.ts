@@ -7,7 +7,7 @@ const pool: ShapeRule = (c) => {
   const x = c.input(0);
   if (!x) return undefined;
   const kernel = attrInts(c.node, 'kernel_shape');
-  if (!kernel) c.fail(`kernel_shape is required`);
+  if (!kernel) return c.fail(`kernel_shape is required`);
   if (x.shape.length !== kernel.length + 2) c.fail(`kernel_shape ${fmtShape(kernel)} does not fit an input of rank ${x.shape.length}`);
   const win = readWindow(c, kernel);
   const spatial = x.shape.slice(2).map((d, i) => windowOutput(c, d, i, win));
@@ -32,7 +32,7 @@ const maxUnpool: ShapeRule = (c) => {
     return s && isNum(s.shape[0] ?? null) ? [{ elemType: x.elemType, shape: new Array<Dim>(s.shape[0] as number).fill(null) }] : undefined;
   }
   const kernel = attrInts(c.node, 'kernel_shape');
-  if (!kernel) c.fail(`kernel_shape is required`);
+  if (!kernel) return c.fail(`kernel_shape is required`);
   const n = kernel.length;
   if (x.shape.length !== n + 2) c.fail(`kernel_shape ${fmtShape(kernel)} does not fit an input of rank ${x.shape.length}`);
   const strides = intsOr(c.node, 'strides', n, 1);

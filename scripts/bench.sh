@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# Benchmarks: forward + input gradient against ONNX Runtime forward alone and PyTorch autograd.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export ONNXRUNTIME_NODE_INSTALL=skip
+[ -d node_modules ] || npm ci --no-audit --no-fund
+bash scripts/torch-fixtures.sh mobilenet_v2 resnet50
+exec npx tsx bench/gradient.bench.ts "$@"

@@ -1,0 +1,119 @@
+/**
+ * One gradient job, as `cnnlens gradient` runs it: d(score)/d(tensor) for a batch of inputs, where the
+ * score is a class's pre-softmax logit or sum(seed * output) for a given seed. Compiled graphs are
+ * cached per (model, plan, input size); batches run in chunks under a memory budget.
+ */
+import { fail } from '../errors.js';
+import type { GradientJobOptions } from '../cli/gradient.js';
+import { saveModel } from '../onnx/load.js';
+import { GraphIndex } from '../onnx/graph.js';
+import { DType, type Dim, type Model } from '../onnx/ir.js';
+import { logitTensor } from '../model/logits.js';
+import type { HostTensor, RuntimeBackend } from '../runtime/backend.js';
+import { runBatched } from '../runtime/batch.js';
+import { SessionCache, cacheKey, modelId } from '../runtime/cache.js';
+import { differentiate, gradName, seedName } from './differentiate.js';
+
+const caches = new WeakMap<RuntimeBackend, SessionCache>();
+const ids = new WeakMap<Model, string>();
+
+function cacheFor(backend: RuntimeBackend, threads?: number): SessionCache {
+  let c = caches.get(backend);
+  if (!c) caches.set(backend, (c = new SessionCache(backend, { capacity: 4, ...(threads ? { sessionOptions: { threads } } : {}) })));
+  return c;
+}
+
+function idOf(model: Model): string {
+  let id = ids.get(model);
+  if (!id) ids.set(model, (id = modelId(saveModel(model))));
+  return id;
+}
+
+/** Releases every cached session (call before exit in long-lived processes that are done). */
+export async function releaseGradientSessions(backend: RuntimeBackend): Promise<void> {
+  await caches.get(backend)?.clear();
+  caches.delete(backend);
+}
+
+function checkInput(model: Model, input: HostTensor, inputName: string): HostTensor {
+  const declared = model.graph.inputs.find((v) => v.name === inputName)?.type;
+  const want = declared?.elemType ?? DType.FLOAT;
+  if (input.type !== 'float32' && input.type !== 'float64') {
+    fail('INPUT_VALUE', `input '${inputName}' must hold floating-point values, got ${input.type}. Convert it, e.g. x.astype(np.float32).`);
+  }
+  const data = input.data as Float32Array | Float64Array;
+  for (let i = 0; i < data.length; i++) {
+    if (!Number.isFinite(data[i]!)) fail('INPUT_VALUE', `input '${inputName}' contains ${data[i]} at flat index ${i}; explanations need finite inputs.`);
+  }
+  const shape = declared?.shape;
+  if (shape) {
+    const bad = shape.length !== input.dims.length || shape.some((d, i) => i > 0 && typeof d === 'number' && d !== input.dims[i]);
+    if (bad) {
+      const fmt = (s: readonly Dim[]) => `[${s.map((d) => d ?? '?').join(', ')}]`;
+      fail('INPUT_SHAPE', `input '${inputName}' has shape ${fmt(input.dims)}, but the model expects ${fmt(shape)} (first axis: the batch). Resize or transpose the input to match.`);
+    }
+  }
+  if (input.dims[0] === 0) fail('INPUT_SHAPE', `input '${inputName}' has an empty batch.`);
+  const type = want === DType.DOUBLE ? 'float64' : 'float32';
+  if (input.type === type) return input;
+  return { type, dims: input.dims, data: type === 'float32' ? Float32Array.from(data) : Float64Array.from(data) };
+}
+
+function seedFor(job: GradientJobOptions, batch: number, outShape: readonly Dim[], outName: string, elem: 'float32' | 'float64'): HostTensor {
+  const dims = [batch, ...outShape.slice(1).map((d) => (typeof d === 'number' ? d : NaN))];
+  if (job.target.kind === 'class') {
+    if (dims.length !== 2 || !Number.isFinite(dims[1])) {
+      fail('USAGE', `'${outName}' has shape [${outShape.join(', ')}]; a class index needs a [batch, classes] output. Give a .npy seed of the output's shape instead.`);
+    }
+    const classes = dims[1]!;
+    const k = job.target.index;
+    if (k >= classes) fail('USAGE', `class index ${k} is out of range: '${outName}' has ${classes} classes (0..${classes - 1}).`);
+    const data = elem === 'float32' ? new Float32Array(batch * classes) : new Float64Array(batch * classes);
+    for (let b = 0; b < batch; b++) data[b * classes + k] = 1;
+    return { type: elem, dims, data };
+  }
+  const seed = job.target.seed;
+  const same = seed.dims.length === dims.length && seed.dims.every((d, i) => d === dims[i]);
+  if (!same) fail('INPUT_SHAPE', `seed '${job.target.path}' has shape [${seed.dims.join(', ')}], but '${outName}' has shape [${dims.join(', ')}] for this batch.`);
+  if (seed.type !== 'float32' && seed.type !== 'float64') fail('INPUT_VALUE', `seed '${job.target.path}' must hold floating-point values, got ${seed.type}.`);
+  const src = seed.data as Float32Array | Float64Array;
+  for (let i = 0; i < src.length; i++) if (!Number.isFinite(src[i]!)) fail('INPUT_VALUE', `seed '${job.target.path}' contains ${src[i]} at flat index ${i}.`);
+  return { type: elem, dims, data: elem === 'float32' ? Float32Array.from(src) : Float64Array.from(src) };
+}
+
+export interface GradientJobResult {
+  readonly gradient: HostTensor;
+  /** the tensor whose values were seeded (the logits behind a final softmax/sigmoid) */
+  readonly seeded: string;
+  readonly stripped?: string;
+  readonly wrt: string;
+}
+
+export async function runGradientJob(job: GradientJobOptions): Promise<GradientJobResult> {
+  const index = new GraphIndex(job.model.graph);
+  const inputName = index.feeds[0]?.name;
+  if (!inputName) fail('ONNX_UNSUPPORTED', `${job.modelPath}: the model has no input to feed.`);
+  if (index.feeds.length > 1) {
+    fail('ONNX_UNSUPPORTED', `${job.modelPath}: the model has ${index.feeds.length} inputs (${index.feeds.map((f) => f.name).join(', ')}); cnnlens explains single-input image models.`);
+  }
+  const input = checkInput(job.model, job.input, inputName);
+  const logits = job.target.kind === 'class' ? logitTensor(job.model) : { tensor: job.model.graph.outputs[0]!.name, output: job.model.graph.outputs[0]!.name };
+  const wrt = job.wrt ?? inputName;
+  const inputShapes = { [inputName]: ['N', ...input.dims.slice(1)] as Dim[] };
+  const plan = { wrt: [wrt], seeds: [logits.tensor], rules: job.rules, inputShapes, keepOutputs: false } as const;
+  const d = differentiate(job.model, plan);
+  const key = cacheKey(idOf(job.model), 'gradient', job.rules, wrt, logits.tensor, input.dims.slice(1));
+  const session = await cacheFor(job.backend, job.threads).get(key, async () => saveModel(d.model));
+  const seedInfo = d.seeds[0]!;
+  const seed = seedFor(job, input.dims[0]!, seedInfo.shape, logits.tensor, input.type as 'float32' | 'float64');
+  const out = await runBatched(session, { [inputName]: input, [seedName(logits.tensor)]: seed }, {
+    batchedInputs: [inputName, seedName(logits.tensor)],
+    fetch: [gradName(wrt)],
+  });
+  return { gradient: out[gradName(wrt)]!, seeded: logits.tensor, wrt, ...(logits.stripped ? { stripped: logits.stripped } : {}) };
+}
+
+/** The function `cnnlens gradient` calls. */
+export async function computeGradient(job: GradientJobOptions): Promise<HostTensor> {
+  return (await runGradientJob(job)).gradient;
+}

@@ -1,0 +1,68 @@
+/**
+ * The `cnnlens` command: dispatches to subcommands. Exit codes: 0 success, 1 error (a typed error,
+ * printed as `error [CODE]: message`), 2 bad usage.
+ */
+import { fail, listForMessage } from '../errors.js';
+import { EXIT_OK, EXIT_USAGE, processIO, runWithExitCode, version, type CliIO, type CommandRun } from './common.js';
+import { gradientCommand } from './gradient.js';
+import { infoCommand } from './info.js';
+
+export interface Command {
+  readonly summary: string;
+  readonly run: CommandRun;
+}
+
+export const COMMANDS: Readonly<Record<string, Command>> = Object.freeze({
+  info: { summary: "list a model's inputs, outputs, ops and tensors (with conv feature maps)", run: infoCommand },
+  gradient: { summary: 'gradient of a class score w.r.t. the input or a tensor, as .npy', run: (argv, io) => gradientCommand(argv, io) },
+});
+
+export function mainUsage(): string {
+  const names = Object.keys(COMMANDS);
+  const w = Math.max(...names.map((n) => n.length));
+  return `Usage: cnnlens <command> [options]
+
+Explains what convolutional image classifiers (ONNX models) see.
+
+Commands:
+${names.map((n) => `  ${n.padEnd(w)}  ${COMMANDS[n]!.summary}`).join('\n')}
+
+Options:
+  -h, --help     show this help; 'cnnlens <command> --help' shows a command's options
+  -v, --version  print the version
+
+Exit codes: 0 success, 1 error, 2 bad usage.
+`;
+}
+
+export async function main(argv: readonly string[], io: CliIO = processIO): Promise<number> {
+  const [first, ...rest] = argv;
+  if (first === undefined) {
+    io.err(mainUsage());
+    return EXIT_USAGE;
+  }
+  if (first === '-h' || first === '--help') {
+    io.out(mainUsage());
+    return EXIT_OK;
+  }
+  if (first === '-v' || first === '--version') {
+    io.out(`${version()}\n`);
+    return EXIT_OK;
+  }
+  if (first === 'help') {
+    const cmd = rest[0];
+    if (cmd === undefined) {
+      io.out(mainUsage());
+      return EXIT_OK;
+    }
+    return main([cmd, '--help'], io);
+  }
+  return runWithExitCode(async () => {
+    const command = COMMANDS[first];
+    if (!command || !Object.hasOwn(COMMANDS, first)) {
+      const what = first.startsWith('-') ? `unknown option '${first}'` : `unknown command '${first}'`;
+      fail('USAGE', `${what}; commands are: ${listForMessage(Object.keys(COMMANDS))}. Run 'cnnlens --help'.`);
+    }
+    return command.run([...rest], io);
+  }, io);
+}
