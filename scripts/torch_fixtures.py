@@ -14,7 +14,9 @@ test/fixtures/torch/:
   <name>.deconvnet.{f64,f32}.npy      deconvnet w.r.t. input
 
 with L = sum_b logits[b, targets[b]] and targets = argmax of float64 logits.
-The float64 references run the float32 weights upcast to float64.
+The float64 references run the float32 weights upcast to float64. The ONNX
+graphs keep BatchNormalization nodes (not folded into Conv), so their
+initializers are exactly those float32 weights.
 
 Models already present with a matching stamp (hash of this script,
 torch_models.py and the model list) are skipped; pass --force to redo them.

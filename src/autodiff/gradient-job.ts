@@ -16,6 +16,8 @@ import { differentiate, gradName, seedName } from './differentiate.js';
 
 const caches = new WeakMap<RuntimeBackend, SessionCache>();
 const ids = new WeakMap<Model, string>();
+/** The seed's shape per compiled plan, so a cached session needs no re-differentiation. */
+const seedShapes = new Map<string, Dim[]>();
 
 function cacheFor(backend: RuntimeBackend, threads?: number): SessionCache {
   let c = caches.get(backend);
@@ -100,12 +102,16 @@ export async function runGradientJob(job: GradientJobOptions): Promise<GradientJ
   const logits = job.target.kind === 'class' ? logitTensor(job.model) : { tensor: job.model.graph.outputs[0]!.name, output: job.model.graph.outputs[0]!.name };
   const wrt = job.wrt ?? inputName;
   const inputShapes = { [inputName]: ['N', ...input.dims.slice(1)] as Dim[] };
-  const plan = { wrt: [wrt], seeds: [logits.tensor], rules: job.rules, inputShapes, keepOutputs: false } as const;
-  const d = differentiate(job.model, plan);
   const key = cacheKey(idOf(job.model), 'gradient', job.rules, wrt, logits.tensor, input.dims.slice(1));
-  const session = await cacheFor(job.backend, job.threads).get(key, async () => saveModel(d.model));
-  const seedInfo = d.seeds[0]!;
-  const seed = seedFor(job, input.dims[0]!, seedInfo.shape, logits.tensor, input.type as 'float32' | 'float64');
+  let seedShape = seedShapes.get(key);
+  const session = await cacheFor(job.backend, job.threads).get(key, async () => {
+    const d = differentiate(job.model, { wrt: [wrt], seeds: [logits.tensor], rules: job.rules, inputShapes, keepOutputs: false });
+    seedShape = d.seeds[0]!.shape;
+    seedShapes.set(key, seedShape);
+    return saveModel(d.model);
+  });
+  seedShape ??= seedShapes.get(key)!;
+  const seed = seedFor(job, input.dims[0]!, seedShape, logits.tensor, input.type as 'float32' | 'float64');
   const out = await runBatched(session, { [inputName]: input, [seedName(logits.tensor)]: seed }, {
     batchedInputs: [inputName, seedName(logits.tensor)],
     fetch: [gradName(wrt)],

@@ -14,7 +14,7 @@ test('500 gradient runs grow RSS by less than 50 MB', async (t) => {
     model, modelPath: 'tiny-cnn.onnx', input: { type: 'float32', dims: input.shape, data: input.data }, inputPath: 'chelsea-64.npy',
     target: { kind: 'class', index: k % 10 }, rules: (['standard', 'guided', 'deconvnet'] as const)[k % 3]!, backend: nodeBackend, threads: 1,
   });
-  for (let i = 0; i < 30; i++) await job(i);
+  for (let i = 0; i < 100; i++) await job(i);
   const before = process.memoryUsage().rss;
   for (let i = 0; i < 500; i++) {
     const r = await job(i);
