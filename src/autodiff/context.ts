@@ -19,9 +19,15 @@ export interface BackwardForms {
   /**
    * How Conv's input gradient is emitted: 'transpose' (ConvTranspose with the same weights), 'conv'
    * (Conv with spatially flipped, transposed weights on the zero-inserted gradient) or 'auto'
-   * (the conv form for depthwise convolutions, where ONNX Runtime's ConvTranspose is slow).
+   * (the conv form for depthwise convolutions, where ONNX Runtime's ConvTranspose is slow, and a
+   * MatMul for pointwise 1x1 convolutions).
    */
   conv: 'auto' | 'transpose' | 'conv';
+  /**
+   * How a boolean mask is applied to a gradient: 'where' (Where(mask, g, 0)) or 'multiply'
+   * (g * Cast(mask)), which ONNX Runtime runs faster on large tensors.
+   */
+  mask: 'where' | 'multiply';
 }
 
 export class RuleContext {
@@ -235,7 +241,8 @@ export class RuleContext {
 
   /** g where mask, else 0. */
   masked(mask: string, g: string): string {
-    return this.where(mask, g, this.scalar(0, g));
+    if (this.forms.mask === 'where') return this.where(mask, g, this.scalar(0, g));
+    return this.mul(g, this.op('Cast', [mask], [attrs.int('to', this.elemType(g))]));
   }
 
   /** The default-domain element type constant for bool masks (for Cast). */

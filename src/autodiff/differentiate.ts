@@ -13,6 +13,7 @@ import { DType, attr, defaultOpset, type Dim, type Model, type Node, type Tensor
 import { foldShapeComputations } from '../onnx/fold.js';
 import { normalizeOpset } from '../onnx/opset.js';
 import { inferShapes, type ShapeInfo } from '../onnx/shapes.js';
+import { foldBatchNorm } from './fold-batchnorm.js';
 import { RuleContext, type BackwardForms, type RuleTable } from './context.js';
 import { ruleSet, type RuleSetName } from './rulesets.js';
 
@@ -27,7 +28,7 @@ export interface DifferentiateOptions {
   rules?: RuleSetName | RuleTable;
   /** Shapes for the graph inputs (e.g. { input: ['N', 3, 224, 224] }); default: the declared shapes. */
   inputShapes?: Readonly<Record<string, readonly Dim[]>>;
-  /** Equivalent backward forms to emit (speed only). Default { conv: 'auto' }. */
+  /** Equivalent backward forms to emit (speed only). Default { conv: 'auto', mask: 'multiply' }. */
   forms?: Partial<BackwardForms>;
   /** Keep the model's original outputs in the new graph. Default true. */
   keepOutputs?: boolean;
@@ -70,7 +71,8 @@ function valueInfo(name: string, info: ShapeInfo | undefined): ValueInfo {
 
 export function differentiate(source: Model, options: DifferentiateOptions): Differentiated {
   if (options.wrt.length === 0) fail('USAGE', 'differentiate: give at least one tensor to differentiate with respect to.');
-  const prepared = normalizeOpset(foldShapeComputations(source, options.inputShapes ? { ...options.inputShapes } : undefined));
+  const requested = new Set([...options.wrt, ...(options.seeds ?? []), ...(options.expose ?? [])]);
+  const prepared = foldBatchNorm(normalizeOpset(foldShapeComputations(source, options.inputShapes ? { ...options.inputShapes } : undefined)), requested);
   const opset = defaultOpset(prepared);
   const graph = prepared.graph;
   const index = new GraphIndex(graph);
@@ -101,7 +103,7 @@ export function differentiate(source: Model, options: DifferentiateOptions): Dif
   }
 
   const rules = ruleSet(options.rules ?? 'standard', opset);
-  const forms: BackwardForms = { conv: 'auto', ...options.forms };
+  const forms: BackwardForms = { conv: 'auto', mask: 'multiply', ...options.forms };
   // Every op on the path needs a rule: check them all before building anything.
   const onPathNode = (n: Node) => n.outputs.some((o) => o && onPath(o)) && n.inputs.some((i) => i && onPath(i));
   const ruleFor = (node: Node) => (node.domain === '' || node.domain === 'ai.onnx' ? rules[node.opType] : undefined);

@@ -82,6 +82,21 @@ function convForm(ctx: RuleContext, w: Window, group: number): string | undefine
   ]);
 }
 
+/**
+ * A 1x1, stride-1, unpadded, ungrouped convolution is a matrix product per image: dX = W^T dY over
+ * the flattened spatial axis. MatMul avoids ConvTranspose's column buffer.
+ */
+function pointwiseForm(ctx: RuleContext, w: Window, group: number): string | undefined {
+  const pointwise = group === 1 && w.kernel.every((k) => k === 1) && w.strides.every((s) => s === 1) && [...w.begin, ...w.end].every((p) => p === 0);
+  if (!pointwise) return undefined;
+  const wName = ctx.input(1);
+  const m = ctx.dim(wName, 0);
+  const c = ctx.dim(wName, 1);
+  const wt = ctx.transpose(ctx.op('Reshape', [wName, ctx.ints([m, c])]), [1, 0]);
+  const flat = ctx.op('Reshape', [ctx.dY, ctx.ints([0, m, -1])]);
+  return ctx.reshapeLike(ctx.op('MatMul', [wt, flat]), ctx.input(0));
+}
+
 export const convRules: RuleTable = {
   Conv: (ctx) => {
     ctx.refuse(1, 'the Conv weight');
@@ -94,7 +109,8 @@ export const convRules: RuleTable = {
     const depthwise = group > 1 && group === channels;
     const useConv = ctx.forms.conv === 'conv' || (ctx.forms.conv === 'auto' && depthwise);
     const viaConv = useConv ? convForm(ctx, w, group) : undefined;
-    return [viaConv ?? transposeForm(ctx, w, group)];
+    const viaMatMul = !viaConv && ctx.forms.conv === 'auto' ? pointwiseForm(ctx, w, group) : undefined;
+    return [viaConv ?? viaMatMul ?? transposeForm(ctx, w, group)];
   },
 
   ConvTranspose: (ctx) => {
