@@ -101,7 +101,13 @@ export async function runGradientJob(job: GradientJobOptions): Promise<GradientJ
   const input = checkInput(job.model, job.input, inputName);
   const logits = job.target.kind === 'class' ? logitTensor(job.model) : { tensor: job.model.graph.outputs[0]!.name, output: job.model.graph.outputs[0]!.name };
   const wrt = job.wrt ?? inputName;
-  const inputShapes = { [inputName]: ['N', ...input.dims.slice(1)] as Dim[] };
+  // A model exported with a fixed batch size runs in chunks of that size.
+  const declaredBatch = job.model.graph.inputs.find((v) => v.name === inputName)?.type?.shape?.[0];
+  const fixedBatch = typeof declaredBatch === 'number' && declaredBatch > 0 ? declaredBatch : undefined;
+  if (fixedBatch && input.dims[0]! % fixedBatch !== 0) {
+    fail('INPUT_SHAPE', `input '${inputName}' has a batch of ${input.dims[0]}, but the model was exported for batches of exactly ${fixedBatch}; give a multiple of ${fixedBatch}, or re-export it with a dynamic batch axis.`);
+  }
+  const inputShapes = { [inputName]: [fixedBatch ?? 'N', ...input.dims.slice(1)] as Dim[] };
   const key = cacheKey(idOf(job.model), 'gradient', job.rules, wrt, logits.tensor, input.dims.slice(1));
   let seedShape = seedShapes.get(key);
   const session = await cacheFor(job.backend, job.threads).get(key, async () => {
@@ -115,6 +121,7 @@ export async function runGradientJob(job: GradientJobOptions): Promise<GradientJ
   const out = await runBatched(session, { [inputName]: input, [seedName(logits.tensor)]: seed }, {
     batchedInputs: [inputName, seedName(logits.tensor)],
     fetch: [gradName(wrt)],
+    ...(fixedBatch ? { maxBatch: fixedBatch } : {}),
   });
   return { gradient: out[gradName(wrt)]!, seeded: logits.tensor, wrt, ...(logits.stripped ? { stripped: logits.stripped } : {}) };
 }

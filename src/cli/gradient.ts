@@ -59,7 +59,17 @@ export interface GradientArgs {
   readonly outPath: string;
 }
 
-export type ComputeGradient = (options: GradientJobOptions) => Promise<HostTensor>;
+/** What the job computed: the gradient and, when known, what was differentiated. */
+export interface ComputedGradient {
+  readonly gradient: HostTensor;
+  /** the tensor whose values were seeded (e.g. the logits behind a final softmax) */
+  readonly seeded?: string;
+  /** the final activation looked through, if any */
+  readonly stripped?: string;
+  readonly wrt?: string;
+}
+
+export type ComputeGradient = (options: GradientJobOptions) => Promise<HostTensor | ComputedGradient>;
 
 export const GRADIENT_USAGE = `Usage: cnnlens gradient --model MODEL.onnx --input X.npy --target K --out G.npy
                         [--wrt TENSOR] [--rules standard|guided|deconvnet] [--threads N]
@@ -209,10 +219,17 @@ export async function gradientCommand(argv: string[], io: CliIO = processIO, dep
   }
   // loaded on use: the native runtime and the autodiff code are not needed by other commands
   const backend = deps.backend ?? (await import('../runtime/node-backend.js')).nodeBackend;
-  const compute = deps.compute ?? (await import('../autodiff/gradient-job.js')).computeGradient;
+  const compute = deps.compute ?? (await import('../autodiff/gradient-job.js')).runGradientJob;
   const job = await loadGradientJob(args, backend);
-  const gradient = await compute(job);
+  const result = await compute(job);
+  const computed: ComputedGradient = 'gradient' in result ? result : { gradient: result };
+  const gradient = computed.gradient;
   await writeNpyFileAtomic(args.outPath, gradient);
+  if (computed.seeded) {
+    const score = job.target.kind === 'class' ? `${computed.seeded}[${job.target.index}]` : `sum(seed * ${computed.seeded})`;
+    const note = computed.stripped ? ` (the input of the final ${computed.stripped}: the pre-activation logits)` : '';
+    io.err(`d ${score} / d ${computed.wrt ?? 'input'}, ${job.rules} rules${note}\n`);
+  }
   io.err(`wrote ${args.outPath}: ${gradient.type} [${gradient.dims.join(', ')}]\n`);
   return EXIT_OK;
 }

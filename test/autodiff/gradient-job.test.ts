@@ -1,0 +1,53 @@
+/** The gradient job end to end, on models with closed-form answers. */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { runGradientJob } from '../../src/autodiff/gradient-job.js';
+import { CnnlensError } from '../../src/errors.js';
+import { nodeBackend } from '../../src/runtime/node-backend.js';
+import type { GradientJobOptions } from '../../src/cli/gradient.js';
+import type { HostTensor } from '../../src/runtime/backend.js';
+import { TestGraph, attrs } from '../util/build.js';
+
+/** logits = x W^T + b (then an optional final activation): d logit_k / dx = W[k] exactly. */
+function linear(final?: 'Softmax' | 'Sigmoid', classes = 3) {
+  const g = new TestGraph('float32', 5);
+  const x = g.input('x', [1, 4]);
+  const wData = g.rnd.normals(classes * 4);
+  const w = g.value([classes, 4], wData);
+  let y = g.op('Gemm', [x, w, g.weight([classes])], [attrs.int('transB', 1)]);
+  if (final) y = g.op(final, [y]);
+  return { model: g.model(y), w: wData };
+}
+
+function job(model: GradientJobOptions['model'], input: HostTensor, index: number): GradientJobOptions {
+  return { model, modelPath: 'm.onnx', input, inputPath: 'x.npy', target: { kind: 'class', index }, rules: 'standard', backend: nodeBackend, threads: 1 };
+}
+
+const x = (batch: number): HostTensor => ({ type: 'float32', dims: [batch, 4], data: Float32Array.from({ length: batch * 4 }, (_, i) => Math.sin(i + 1)) });
+
+for (const final of [undefined, 'Softmax', 'Sigmoid'] as const) {
+  test(`saliency of a linear model${final ? ` behind a final ${final}` : ''} is the weight row of the class (pre-activation logit)`, async () => {
+    const { model, w } = linear(final);
+    for (const k of [0, 2]) {
+      const r = await runGradientJob(job(model, x(3), k));
+      assert.equal(r.stripped, final);
+      for (let b = 0; b < 3; b++) {
+        for (let j = 0; j < 4; j++) assert.ok(Math.abs(r.gradient.data[b * 4 + j]! as number - w[k * 4 + j]!) < 1e-6);
+      }
+    }
+  });
+}
+
+test('bad inputs to the job give typed errors', async () => {
+  const { model } = linear();
+  const codeOf = async (p: Promise<unknown>) => {
+    try { await p; } catch (e) { assert.ok(e instanceof CnnlensError, String(e)); return e.code; }
+    return 'no error';
+  };
+  assert.equal(await codeOf(runGradientJob(job(model, { type: 'float32', dims: [1, 5], data: new Float32Array(5) }, 0))), 'INPUT_SHAPE');
+  assert.equal(await codeOf(runGradientJob(job(model, { type: 'float32', dims: [1, 4], data: Float32Array.of(1, NaN, 0, 0) }, 0))), 'INPUT_VALUE');
+  assert.equal(await codeOf(runGradientJob(job(model, x(1), 3))), 'USAGE');
+  assert.equal(await codeOf(runGradientJob({ ...job(model, x(1), 0), wrt: 'nonexistent' })), 'TENSOR_NOT_FOUND');
+  const seed: HostTensor = { type: 'float32', dims: [2, 3], data: new Float32Array(6) };
+  assert.equal(await codeOf(runGradientJob({ ...job(model, x(1), 0), target: { kind: 'seed', seed, path: 's.npy' } })), 'INPUT_SHAPE');
+});
