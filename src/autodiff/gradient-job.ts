@@ -4,7 +4,7 @@
  * cached per (model, plan, input size); batches run in chunks under a memory budget.
  */
 import { fail } from '../errors.js';
-import type { GradientJobOptions } from '../cli/gradient.js';
+import type { RuleSetName } from './rulesets.js';
 import { saveModel } from '../onnx/load.js';
 import { GraphIndex } from '../onnx/graph.js';
 import { DType, type Dim, type Model } from '../onnx/ir.js';
@@ -13,6 +13,34 @@ import type { HostTensor, RuntimeBackend } from '../runtime/backend.js';
 import { runBatched } from '../runtime/batch.js';
 import { SessionCache, cacheKey, modelId } from '../runtime/cache.js';
 import { differentiate, gradName, seedName } from './differentiate.js';
+
+/**
+ * What to differentiate: the score of one class (a one-hot seed on the model's output, i.e. the
+ * pre-softmax logit when the model ends in a softmax that the job strips), or an explicit seed
+ * (d output) read from a .npy file, which must have the output's shape.
+ */
+export type GradientTarget =
+  | { readonly kind: 'class'; readonly index: number }
+  | { readonly kind: 'seed'; readonly seed: HostTensor; readonly path: string };
+
+/** The job `cnnlens gradient` hands to `computeGradient`. Nothing in it is modified by the job. */
+export interface GradientJobOptions {
+  /** the model as loaded from `modelPath` (nodes in topological order) */
+  readonly model: Model;
+  /** the model file, for messages */
+  readonly modelPath: string;
+  /** the input batch as read from `inputPath`: any dtype the .npy had (float32/float64 normally), finite */
+  readonly input: HostTensor;
+  readonly inputPath: string;
+  readonly target: GradientTarget;
+  /** tensor to differentiate with respect to; undefined means the model's (image) input */
+  readonly wrt?: string;
+  readonly rules: RuleSetName;
+  /** intra-op threads; undefined means the backend's default (all cores) */
+  readonly threads?: number;
+  /** the runtime to run on (onnxruntime-node for the command) */
+  readonly backend: RuntimeBackend;
+}
 
 const caches = new WeakMap<RuntimeBackend, SessionCache>();
 const ids = new WeakMap<Model, string>();

@@ -20,33 +20,8 @@ export type GradientRules = (typeof GRADIENT_RULES)[number];
 
 export const MAX_THREADS = 1024;
 
-/**
- * What to differentiate: the score of one class (a one-hot seed on the model's output, i.e. the
- * pre-softmax logit when the model ends in a softmax that the job strips), or an explicit seed
- * (d output) read from a .npy file, which must have the output's shape.
- */
-export type GradientTarget =
-  | { readonly kind: 'class'; readonly index: number }
-  | { readonly kind: 'seed'; readonly seed: HostTensor; readonly path: string };
-
-/** The job `cnnlens gradient` hands to `computeGradient`. Nothing in it is modified by the job. */
-export interface GradientJobOptions {
-  /** the model as loaded from `modelPath` (nodes in topological order) */
-  readonly model: Model;
-  /** the model file, for messages */
-  readonly modelPath: string;
-  /** the input batch as read from `inputPath`: any dtype the .npy had (float32/float64 normally), finite */
-  readonly input: HostTensor;
-  readonly inputPath: string;
-  readonly target: GradientTarget;
-  /** tensor to differentiate with respect to; undefined means the model's (image) input */
-  readonly wrt?: string;
-  readonly rules: GradientRules;
-  /** intra-op threads; undefined means the backend's default (all cores) */
-  readonly threads?: number;
-  /** the runtime to run on (onnxruntime-node for the command) */
-  readonly backend: RuntimeBackend;
-}
+export type { GradientTarget, GradientJobOptions } from '../autodiff/gradient-job.js';
+import type { GradientJobOptions, GradientTarget } from '../autodiff/gradient-job.js';
 
 /** The job as the command line gives it, before any file is read. */
 export interface GradientArgs {
