@@ -33,12 +33,16 @@ export function foldBatchNorm(model: Model, keep: ReadonlySet<string>): Model {
     const eps = attrFloat(bn, 'epsilon', 1e-5);
     const m = w.dims[0]!;
     if (scale.length !== m) continue;
-    const s = scale.map((g, i) => g / Math.sqrt(variance[i]! + eps));
+    // Same arithmetic, in the same order and precision, as ONNX Runtime's own Conv+BN fusion, so the
+    // forward pass computes exactly what the unmodified model computes in ONNX Runtime.
+    const r = w.dataType === DType.FLOAT ? Math.fround : (v: number) => v;
+    const s = scale.map((g, i) => r(g / r(Math.sqrt(r(variance[i]! + r(eps))))));
     const wv = tensorValues(w);
     const per = wv.length / m;
-    const folded = wv.map((v, i) => v * s[Math.floor(i / per)]!);
-    const bias0 = b ? tensorValues(b) : new Array<number>(m).fill(0);
-    const bias = bias0.map((v, i) => (v - mean[i]!) * s[i]! + beta[i]!);
+    const folded = wv.map((v, i) => r(v * s[Math.floor(i / per)]!));
+    const bias = b
+      ? tensorValues(b).map((v, i) => r(r(r(v - mean[i]!) * s[i]!) + beta[i]!))
+      : beta.map((v, i) => r(v - r(mean[i]! * s[i]!)));
     const wName = `${conv.inputs[1]}/bn_folded:${bn.name || bn.outputs[0]}`;
     const bName = `${wName}/bias`;
     newInits.push(realTensor(wName, w.dataType, w.dims, folded), realTensor(bName, w.dataType, [m], bias));
