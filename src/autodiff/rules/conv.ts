@@ -57,37 +57,23 @@ function convForm(ctx: RuleContext, w: Window, group: number): string | undefine
   const n = inSp.length;
   const outChannels = ctx.dim(ctx.output(), 1);
   let g = ctx.dY;
-  const padsFor = (zLen: number[]) => {
-    const before: number[] = [];
-    const after: number[] = [];
-    for (let i = 0; i < n; i++) {
-      const span = (w.kernel[i]! - 1) * w.dilations[i]! + 1;
-      const pl = span - 1 - w.begin[i]!;
-      const pr = inSp[i]! - 1 + span - zLen[i]! - pl;
-      if (pl < 0 || pr < 0) return undefined;
-      before.push(pl);
-      after.push(pr);
-    }
-    return { before, after };
-  };
-  const s0 = w.strides[0]!;
-  // Zero insertion. With equal 2-D strides s: pad the channels to s*s*C with zeros and DepthToSpace,
-  // which puts the gradient at the top-left of every s x s block (s - 1 extra zero rows at the end).
-  const blocks = n === 2 && s0 > 1 && w.strides.every((s) => s === s0) ? padsFor(outSp.map((o) => o * s0)) : undefined;
-  let pads = blocks;
-  if (blocks) {
-    const channelPad = ctx.ints([0, 0, 0, 0, 0, (s0 * s0 - 1) * outChannels, 0, 0]);
-    g = ctx.op('DepthToSpace', [ctx.op('Pad', [g, channelPad], [attrs.string('mode', 'constant')])], [attrs.int('blocksize', s0), attrs.string('mode', 'DCR')]);
-  } else {
-    pads = padsFor(outSp.map((o, i) => w.strides[i]! * (o - 1) + 1));
-    if (pads && w.strides.some((s) => s > 1)) {
-      // a 1x1 ConvTranspose with a ones kernel, one group per channel
-      const ones = ctx.tensor([outChannels, 1, ...new Array<number>(n).fill(1)], new Array<number>(outChannels).fill(1), x);
-      g = ctx.op('ConvTranspose', [g, ones], [attrs.ints('strides', w.strides), attrs.int('group', outChannels)]);
-    }
+  const zLen: number[] = [];
+  for (let i = 0; i < n; i++) zLen.push(w.strides[i]! * (outSp[i]! - 1) + 1);
+  if (w.strides.some((s) => s > 1)) {
+    // zero insertion: a 1x1 ConvTranspose with a ones kernel, one group per channel
+    const ones = ctx.tensor([outChannels, 1, ...new Array<number>(n).fill(1)], new Array<number>(outChannels).fill(1), x);
+    g = ctx.op('ConvTranspose', [g, ones], [attrs.ints('strides', w.strides), attrs.int('group', outChannels)]);
   }
-  if (!pads) return undefined;
-  const { before, after } = pads;
+  const before: number[] = [];
+  const after: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const span = (w.kernel[i]! - 1) * w.dilations[i]! + 1;
+    const pl = span - 1 - w.begin[i]!;
+    const pr = inSp[i]! - 1 + span - zLen[i]! - pl;
+    if (pl < 0 || pr < 0) return undefined;
+    before.push(pl);
+    after.push(pr);
+  }
   return ctx.op('Conv', [g, flippedWeights(ctx, group)], [
     attrs.ints('dilations', w.dilations),
     attrs.ints('pads', [...before, ...after]),
