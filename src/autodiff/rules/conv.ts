@@ -107,7 +107,12 @@ export const convRules: RuleTable = {
     const w = readWindow(ctx.node, kernelOf(ctx), spatial(ctx, x));
     const channels = ctx.dim(x, 1);
     const depthwise = group > 1 && group === channels;
-    const useConv = ctx.forms.conv === 'conv' || (ctx.forms.conv === 'auto' && depthwise);
+    const spatialK = w.kernel.some((k) => k > 1);
+    const stride1 = w.strides.every((q) => q === 1);
+    // measured on MobileNetV2, ResNet18/50 and VGG11: the conv form wins for depthwise and for
+    // stride-1 spatial kernels (ONNX Runtime runs it with its blocked NCHWc kernels); zero insertion
+    // makes it lose for other strided convolutions
+    const useConv = ctx.forms.conv === 'conv' || (ctx.forms.conv === 'auto' && (depthwise || (spatialK && stride1)));
     const viaConv = useConv ? convForm(ctx, w, group) : undefined;
     const viaMatMul = !viaConv && ctx.forms.conv === 'auto' ? pointwiseForm(ctx, w, group) : undefined;
     return [viaConv ?? viaMatMul ?? transposeForm(ctx, w, group)];
