@@ -40,12 +40,32 @@ export interface GradientJobOptions {
   readonly threads?: number;
   /** the runtime to run on (onnxruntime-node for the command) */
   readonly backend: RuntimeBackend;
+  /** memory the runtime may use at once; large batches run in chunks that fit (default 1 GiB) */
+  readonly memoryBudgetBytes?: number;
+  /** called after each chunk with examples done and the total */
+  readonly onProgress?: (done: number, total: number) => void;
+  /** cancels the job between chunks */
+  readonly signal?: AbortSignal;
 }
 
 const caches = new WeakMap<RuntimeBackend, SessionCache>();
 const ids = new WeakMap<Model, string>();
 /** The seed's shape per compiled plan, so a cached session needs no re-differentiation. */
-const seedShapes = new Map<string, Dim[]>();
+const plans = new Map<string, { seedShape: Dim[]; bytesPerExample: number }>();
+
+/**
+ * Memory one example needs while the gradient graph runs: every forward tensor may be kept for the
+ * backward pass, and the backward pass makes about as many again.
+ */
+function bytesPerExample(shapes: ReadonlyMap<string, { elemType: number; shape: Dim[] }>): number {
+  let total = 0;
+  for (const { elemType, shape } of shapes.values()) {
+    let n = elemType === DType.DOUBLE || elemType === DType.INT64 ? 8 : 4;
+    for (const d of shape.slice(1)) n *= typeof d === 'number' ? d : 1;
+    total += n;
+  }
+  return 2 * total;
+}
 
 function cacheFor(backend: RuntimeBackend, threads?: number): SessionCache {
   let c = caches.get(backend);
@@ -137,18 +157,21 @@ export async function runGradientJob(job: GradientJobOptions): Promise<GradientJ
   }
   const inputShapes = { [inputName]: [fixedBatch ?? 'N', ...input.dims.slice(1)] as Dim[] };
   const key = cacheKey(idOf(job.model), 'gradient', job.rules, wrt, logits.tensor, input.dims.slice(1));
-  let seedShape = seedShapes.get(key);
   const session = await cacheFor(job.backend, job.threads).get(key, async () => {
     const d = differentiate(job.model, { wrt: [wrt], seeds: [logits.tensor], rules: job.rules, inputShapes, keepOutputs: false });
-    seedShape = d.seeds[0]!.shape;
-    seedShapes.set(key, seedShape);
+    plans.set(key, { seedShape: d.seeds[0]!.shape, bytesPerExample: bytesPerExample(d.shapes) });
     return saveModel(d.model);
   });
-  seedShape ??= seedShapes.get(key)!;
+  const plan = plans.get(key)!;
+  const seedShape = plan.seedShape;
   const seed = seedFor(job, input.dims[0]!, seedShape, logits.tensor, input.type as 'float32' | 'float64');
   const out = await runBatched(session, { [inputName]: input, [seedName(logits.tensor)]: seed }, {
     batchedInputs: [inputName, seedName(logits.tensor)],
     fetch: [gradName(wrt)],
+    bytesPerExample: plan.bytesPerExample,
+    ...(job.memoryBudgetBytes ? { memoryBudgetBytes: job.memoryBudgetBytes } : {}),
+    ...(job.onProgress ? { onProgress: job.onProgress } : {}),
+    ...(job.signal ? { signal: job.signal } : {}),
     ...(fixedBatch ? { maxBatch: fixedBatch } : {}),
   });
   return { gradient: out[gradName(wrt)]!, seeded: logits.tensor, wrt, ...(logits.stripped ? { stripped: logits.stripped } : {}) };

@@ -195,7 +195,11 @@ export async function gradientCommand(argv: string[], io: CliIO = processIO, dep
   // loaded on use: the native runtime and the autodiff code are not needed by other commands
   const backend = deps.backend ?? (await import('../runtime/node-backend.js')).nodeBackend;
   const compute = deps.compute ?? (await import('../autodiff/gradient-job.js')).runGradientJob;
-  const job = await loadGradientJob(args, backend);
+  const loaded = await loadGradientJob(args, backend);
+  // progress for batches that run in several chunks, on a terminal only
+  const job: GradientJobOptions = process.stderr.isTTY
+    ? { ...loaded, onProgress: (done, total) => { if (total > 1) io.err(`\rgradient: ${done}/${total} examples${done === total ? '\n' : ''}`); } }
+    : loaded;
   const result = await compute(job);
   const computed: ComputedGradient = 'gradient' in result ? result : { gradient: result };
   const gradient = computed.gradient;

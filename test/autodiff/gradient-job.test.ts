@@ -51,3 +51,26 @@ test('bad inputs to the job give typed errors', async () => {
   const seed: HostTensor = { type: 'float32', dims: [2, 3], data: new Float32Array(6) };
   assert.equal(await codeOf(runGradientJob({ ...job(model, x(1), 0), target: { kind: 'seed', seed, path: 's.npy' } })), 'INPUT_SHAPE');
 });
+
+test('a batch run in chunks under a small memory budget gives the same gradients, with progress', async () => {
+  const { readFileSync } = await import('node:fs');
+  const { loadModel } = await import('../../src/onnx/load.js');
+  const model = loadModel(new Uint8Array(readFileSync(new URL('../../examples/tiny-cnn.onnx', import.meta.url))));
+  const n = 5 * 3 * 64 * 64;
+  const input: HostTensor = { type: 'float32', dims: [5, 3, 64, 64], data: Float32Array.from({ length: n }, (_, i) => Math.cos(i * 0.01)) };
+  const whole = await runGradientJob(job(model, input, 4));
+  const progress: number[] = [];
+  const chunked = await runGradientJob({ ...job(model, input, 4), memoryBudgetBytes: 1, onProgress: (done) => progress.push(done) });
+  assert.deepEqual(progress, [1, 2, 3, 4, 5]);
+  let maxDiff = 0;
+  let maxAbs = 0;
+  for (let i = 0; i < n; i++) {
+    maxDiff = Math.max(maxDiff, Math.abs((whole.gradient.data[i] as number) - (chunked.gradient.data[i] as number)));
+    maxAbs = Math.max(maxAbs, Math.abs(whole.gradient.data[i] as number));
+  }
+  assert.ok(maxAbs > 0);
+  assert.ok(maxDiff <= 1e-6 * maxAbs, `chunked differs by ${maxDiff}`);
+  const aborted = new AbortController();
+  aborted.abort(new Error('stop'));
+  await assert.rejects(runGradientJob({ ...job(model, input, 4), memoryBudgetBytes: 1, signal: aborted.signal }), /stop/);
+});
