@@ -94,7 +94,10 @@ function pointwiseForm(ctx: RuleContext, w: Window, group: number): string | und
   const c = ctx.dim(wName, 1);
   const wt = ctx.transpose(ctx.op('Reshape', [wName, ctx.ints([m, c])]), [1, 0]);
   const flat = ctx.op('Reshape', [ctx.dY, ctx.ints([0, m, -1])]);
-  return ctx.reshapeLike(ctx.op('MatMul', [wt, flat]), ctx.input(0));
+  // back to [N, C, spatial...]: 0 keeps the batch, the rest is static
+  const x = ctx.input(0);
+  const back = ctx.ints([0, c, ...spatial(ctx, x)]);
+  return ctx.op('Reshape', [ctx.op('MatMul', [wt, flat]), back]);
 }
 
 export const convRules: RuleTable = {
