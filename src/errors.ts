@@ -13,6 +13,7 @@ export type ErrorCode =
   | 'INPUT_SHAPE' // the user's input does not fit the model
   | 'INPUT_VALUE' // NaN/Inf or otherwise unusable values
   | 'NPY' // a .npy file is malformed or of an unsupported dtype
+  | 'IO' // a file cannot be read or written
   | 'RUNTIME' // ONNX Runtime refused or failed
   | 'USAGE'; // bad command-line usage
 

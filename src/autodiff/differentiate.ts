@@ -77,15 +77,17 @@ export function differentiate(source: Model, options: DifferentiateOptions): Dif
   const graph = prepared.graph;
   const index = new GraphIndex(graph);
   const shapes = inferShapes(prepared, options.inputShapes ? { ...options.inputShapes } : undefined);
-  const seeds = options.seeds && options.seeds.length ? [...options.seeds] : [graph.outputs[0]!.name];
+  // a tensor listed twice is the same request
+  const seeds = options.seeds && options.seeds.length ? [...new Set(options.seeds)] : [graph.outputs[0]!.name];
+  const wrtList = [...new Set(options.wrt)];
   for (const s of seeds) index.require(s, 'seeded tensor');
-  for (const w of options.wrt) index.require(w, 'tensor to differentiate with respect to');
+  for (const w of wrtList) index.require(w, 'tensor to differentiate with respect to');
   for (const e of options.expose ?? []) index.require(e, 'exposed tensor');
 
   const isFloat = (t: string) => FLOATS.has(shapes.get(t)?.elemType ?? DType.FLOAT);
 
   // Forward reach: float tensors that depend on a wrt tensor.
-  const forward = new Set<string>(options.wrt);
+  const forward = new Set<string>(wrtList);
   for (const n of graph.nodes) {
     if (n.inputs.some((i) => i && forward.has(i))) for (const o of n.outputs) if (o && isFloat(o)) forward.add(o);
   }
@@ -96,7 +98,7 @@ export function differentiate(source: Model, options: DifferentiateOptions): Dif
     if (n.outputs.some((o) => o && backward.has(o))) for (const i of n.inputs) if (i) backward.add(i);
   }
   const onPath = (t: string) => forward.has(t) && backward.has(t);
-  for (const w of options.wrt) {
+  for (const w of wrtList) {
     if (!seeds.some((s) => onPath(s) && onPath(w))) {
       fail('NOT_DIFFERENTIABLE', `'${seeds.join("', '")}' does not depend on '${w}' through float tensors, so there is no gradient to compute. Pick a tensor upstream of the output (run 'cnnlens info MODEL' to list tensors).`);
     }
@@ -109,7 +111,7 @@ export function differentiate(source: Model, options: DifferentiateOptions): Dif
   const ruleFor = (node: Node) => (node.domain === '' || node.domain === 'ai.onnx' ? rules[node.opType] : undefined);
   for (const node of graph.nodes) {
     if (!onPathNode(node) || ruleFor(node)) continue;
-    const from = options.wrt.join("', '");
+    const from = wrtList.join("', '");
     fail('NO_GRADIENT_RULE', `Error in differentiate: op '${node.domain ? node.domain + '.' : ''}${node.opType}' (node '${node.name || node.outputs[0]}') lies between '${from}' and '${seeds.join("', '")}' and has no backward rule. Differentiable ops: ${listForMessage(Object.keys(rules).sort(), 60)}. Differentiate with respect to a tensor after this node, or replace the op.`);
   }
   const ed = new GraphEditor(graph);
@@ -157,7 +159,7 @@ export function differentiate(source: Model, options: DifferentiateOptions): Dif
 
   const gradInfos: Differentiated['grads'][number][] = [];
   const outputs: ValueInfo[] = options.keepOutputs === false ? [] : [...graph.outputs];
-  for (const w of options.wrt) {
+  for (const w of wrtList) {
     const g = gradOf(w);
     if (!g) fail('NOT_DIFFERENTIABLE', `no gradient reaches '${w}' from '${seeds.join("', '")}'.`);
     const output = gradName(w);
@@ -167,7 +169,7 @@ export function differentiate(source: Model, options: DifferentiateOptions): Dif
     gradInfos.push({ tensor: w, output, shape: info.shape, elemType: info.elemType });
   }
   const exposed: string[] = [];
-  for (const e of options.expose ?? []) {
+  for (const e of new Set(options.expose ?? [])) {
     if (outputs.some((o) => o.name === e)) { exposed.push(e); continue; }
     const isInput = graph.inputs.some((v) => v.name === e) || index.initializer.has(e);
     let name = e;

@@ -48,7 +48,8 @@ export interface GradientJobOptions {
   readonly signal?: AbortSignal;
 }
 
-const caches = new WeakMap<RuntimeBackend, SessionCache>();
+/** One cache per backend and thread count (sessions are created with a fixed thread count). */
+const caches = new WeakMap<RuntimeBackend, Map<number, SessionCache>>();
 const ids = new WeakMap<Model, string>();
 /** The seed's shape per compiled plan, so a cached session needs no re-differentiation. */
 const plans = new Map<string, { seedShape: Dim[]; bytesPerExample: number }>();
@@ -67,9 +68,11 @@ function bytesPerExample(shapes: ReadonlyMap<string, { elemType: number; shape: 
   return 2 * total;
 }
 
-function cacheFor(backend: RuntimeBackend, threads?: number): SessionCache {
-  let c = caches.get(backend);
-  if (!c) caches.set(backend, (c = new SessionCache(backend, { capacity: 4, ...(threads ? { sessionOptions: { threads } } : {}) })));
+function cacheFor(backend: RuntimeBackend, threads = 0): SessionCache {
+  let perThreads = caches.get(backend);
+  if (!perThreads) caches.set(backend, (perThreads = new Map()));
+  let c = perThreads.get(threads);
+  if (!c) perThreads.set(threads, (c = new SessionCache(backend, { capacity: 4, ...(threads ? { sessionOptions: { threads } } : {}) })));
   return c;
 }
 
@@ -81,8 +84,10 @@ function idOf(model: Model): string {
 
 /** Releases every cached session (call before exit in long-lived processes that are done). */
 export async function releaseGradientSessions(backend: RuntimeBackend): Promise<void> {
-  await caches.get(backend)?.clear();
+  const perThreads = caches.get(backend);
   caches.delete(backend);
+  plans.clear();
+  await Promise.all([...(perThreads?.values() ?? [])].map((c) => c.clear()));
 }
 
 function checkInput(model: Model, input: HostTensor, inputName: string): HostTensor {
@@ -157,7 +162,7 @@ export async function runGradientJob(job: GradientJobOptions): Promise<GradientJ
   }
   const inputShapes = { [inputName]: [fixedBatch ?? 'N', ...input.dims.slice(1)] as Dim[] };
   const key = cacheKey(idOf(job.model), 'gradient', job.rules, wrt, logits.tensor, input.dims.slice(1));
-  const session = await cacheFor(job.backend, job.threads).get(key, async () => {
+  const { session, release } = await cacheFor(job.backend, job.threads).acquire(key, async () => {
     const d = differentiate(job.model, { wrt: [wrt], seeds: [logits.tensor], rules: job.rules, inputShapes, keepOutputs: false });
     plans.set(key, { seedShape: d.seeds[0]!.shape, bytesPerExample: bytesPerExample(d.shapes) });
     return saveModel(d.model);
@@ -165,15 +170,22 @@ export async function runGradientJob(job: GradientJobOptions): Promise<GradientJ
   const plan = plans.get(key)!;
   const seedShape = plan.seedShape;
   const seed = seedFor(job, input.dims[0]!, seedShape, logits.tensor, input.type as 'float32' | 'float64');
-  const out = await runBatched(session, { [inputName]: input, [seedName(logits.tensor)]: seed }, {
-    batchedInputs: [inputName, seedName(logits.tensor)],
-    fetch: [gradName(wrt)],
-    bytesPerExample: plan.bytesPerExample,
-    ...(job.memoryBudgetBytes ? { memoryBudgetBytes: job.memoryBudgetBytes } : {}),
-    ...(job.onProgress ? { onProgress: job.onProgress } : {}),
-    ...(job.signal ? { signal: job.signal } : {}),
-    ...(fixedBatch ? { maxBatch: fixedBatch } : {}),
-  });
+  let out: Record<string, HostTensor>;
+  try {
+    out = await runBatched(session, { [inputName]: input, [seedName(logits.tensor)]: seed }, {
+      batchedInputs: [inputName, seedName(logits.tensor)],
+      fetch: [gradName(wrt)],
+      // a model exported for a fixed batch runs in chunks of exactly that batch, whatever the budget
+      ...(fixedBatch ? { maxBatch: fixedBatch, memoryBudgetBytes: Infinity } : {
+        bytesPerExample: plan.bytesPerExample,
+        ...(job.memoryBudgetBytes ? { memoryBudgetBytes: job.memoryBudgetBytes } : {}),
+      }),
+      ...(job.onProgress ? { onProgress: job.onProgress } : {}),
+      ...(job.signal ? { signal: job.signal } : {}),
+    });
+  } finally {
+    release();
+  }
   return { gradient: out[gradName(wrt)]!, seeded: logits.tensor, wrt, ...(logits.stripped ? { stripped: logits.stripped } : {}) };
 }
 

@@ -65,8 +65,8 @@ describe('cnnlens gradient', () => {
   });
 
   it('reports missing model and input files with their own codes', () => {
-    assert.throws(() => parseGradientArgs(['--model', p('none.onnx'), '--input', input, '--target', '0', '--out', p('g.npy')]), (e: unknown) => e instanceof CnnlensError && e.code === 'ONNX_PARSE');
-    assert.throws(() => parseGradientArgs(['--model', model, '--input', p('none.npy'), '--target', '0', '--out', p('g.npy')]), (e: unknown) => e instanceof CnnlensError && e.code === 'NPY');
+    assert.throws(() => parseGradientArgs(['--model', p('none.onnx'), '--input', input, '--target', '0', '--out', p('g.npy')]), (e: unknown) => e instanceof CnnlensError && e.code === 'IO');
+    assert.throws(() => parseGradientArgs(['--model', model, '--input', p('none.npy'), '--target', '0', '--out', p('g.npy')]), (e: unknown) => e instanceof CnnlensError && e.code === 'IO');
   });
 
   it('hands computeGradient the loaded job and writes its result atomically', async () => {

@@ -125,8 +125,8 @@ export function parseGradientArgs(argv: string[]): GradientArgs | undefined {
   if (wrt !== undefined && wrt.trim() === '') fail('USAGE', '--wrt needs a tensor name.');
 
   // fail before any computation on paths that cannot work
-  if (!isFile(modelPath)) fail('ONNX_PARSE', `model file '${modelPath}' does not exist or is not a file.`);
-  if (!isFile(inputPath)) fail('NPY', `input file '${inputPath}' does not exist or is not a file.`);
+  if (!isFile(modelPath)) fail('IO', `model file '${modelPath}' does not exist or is not a file.`);
+  if (!isFile(inputPath)) fail('IO', `input file '${inputPath}' does not exist or is not a file.`);
   const outDir = dirname(resolve(outPath));
   if (!existsSync(outDir) || !statSync(outDir).isDirectory()) fail('USAGE', `--out ${outPath}: the directory '${outDir}' does not exist.`);
   if (existsSync(outPath) && statSync(outPath).isDirectory()) fail('USAGE', `--out ${outPath} is a directory; give a file path such as ${outPath.replace(/\/+$/, '')}/gradient.npy.`);

@@ -152,7 +152,7 @@ describe('infoCommand', () => {
     await assert.rejects(infoCommand([], capture()), code('USAGE'));
     await assert.rejects(infoCommand(['a.onnx', 'b.onnx'], capture()), code('USAGE'));
     await assert.rejects(infoCommand([join(dir, 'm.onnx'), '--frobnicate'], capture()), code('USAGE'));
-    await assert.rejects(infoCommand([join(dir, 'missing.onnx')], capture()), code('ONNX_PARSE'));
+    await assert.rejects(infoCommand([join(dir, 'missing.onnx')], capture()), code('IO'));
     writeFileSync(join(dir, 'junk.onnx'), 'this is not protobuf');
     await assert.rejects(infoCommand([join(dir, 'junk.onnx')], capture()), code('ONNX_PARSE'));
   });

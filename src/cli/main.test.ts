@@ -65,7 +65,7 @@ describe('cnnlens main', () => {
   it('exits 1 on typed errors, printing code and message without a stack', async () => {
     const r = await run('info', join(dir, 'missing.onnx'));
     assert.equal(r.code, 1);
-    assert.equal(r.stderr, `error [ONNX_PARSE]: model file '${join(dir, 'missing.onnx')}' does not exist.\n`);
+    assert.equal(r.stderr, `error [IO]: model file '${join(dir, 'missing.onnx')}' does not exist.\n`);
     assert.equal(r.stdout, '');
   });
 
@@ -83,7 +83,7 @@ describe('cnnlens main', () => {
     assert.match(ok.stdout, /producer {2}cnnlens/);
     const bad = spawnSync(process.execPath, [bin, 'info', join(dir, 'missing.onnx')], { encoding: 'utf8' });
     assert.equal(bad.status, 1);
-    assert.match(bad.stderr, /^error \[ONNX_PARSE\]: model file .* does not exist\.\n$/);
+    assert.match(bad.stderr, /^error \[IO\]: model file .* does not exist\.\n$/);
     const usage = spawnSync(process.execPath, [bin, 'info', '--nope'], { encoding: 'utf8' });
     assert.equal(usage.status, 2);
     assert.match(usage.stderr, /^error \[USAGE\]: Unknown option '--nope'/);

@@ -16,9 +16,9 @@ export async function readNpyFile(path: string): Promise<NpyArray> {
     bytes = await readFile(path);
   } catch (e) {
     const code = errno(e);
-    if (code === 'ENOENT') fail('NPY', `.npy file '${path}' does not exist.`, e);
-    if (code === 'EISDIR') fail('NPY', `'${path}' is a directory, not a .npy file.`, e);
-    fail('NPY', `cannot read '${path}': ${e instanceof Error ? e.message : String(e)}`, e);
+    if (code === 'ENOENT') fail('IO', `.npy file '${path}' does not exist.`, e);
+    if (code === 'EISDIR') fail('IO', `'${path}' is a directory, not a .npy file.`, e);
+    fail('IO', `cannot read '${path}': ${e instanceof Error ? e.message : String(e)}`, e);
   }
   try {
     return readNpy(bytes);
@@ -48,9 +48,9 @@ export async function writeNpyFileAtomic(path: string, t: NpyArray | HostTensor)
     renamed = true;
   } catch (e) {
     const code = errno(e);
-    if (code === 'ENOENT') fail('NPY', `cannot write '${path}': the directory '${dirname(path)}' does not exist.`, e);
-    if (code === 'EISDIR') fail('NPY', `cannot write '${path}': it is a directory.`, e);
-    fail('NPY', `cannot write '${path}': ${e instanceof Error ? e.message : String(e)}`, e);
+    if (code === 'ENOENT') fail('IO', `cannot write '${path}': the directory '${dirname(path)}' does not exist.`, e);
+    if (code === 'EISDIR') fail('IO', `cannot write '${path}': it is a directory.`, e);
+    fail('IO', `cannot write '${path}': ${e instanceof Error ? e.message : String(e)}`, e);
   } finally {
     if (!renamed) await unlink(tmp).catch(() => undefined); // may never have been created
   }

@@ -25,6 +25,7 @@ interface Entry {
  */
 class CachedSession implements RuntimeSession {
   private inFlight = 0;
+  private leases = 0;
   private evicted = false;
   private releasing: Promise<void> | undefined;
 
@@ -36,13 +37,13 @@ class CachedSession implements RuntimeSession {
   get outputMetadata() { return this.inner.outputMetadata; }
 
   async run(feeds: Readonly<Record<string, HostTensor>>, fetch?: readonly string[]): Promise<Record<string, HostTensor>> {
-    if (this.evicted) fail('RUNTIME', 'this session was evicted from the session cache; get it from the cache again.');
+    if (this.evicted && this.leases === 0) fail('RUNTIME', 'this session was evicted from the session cache; get it from the cache again.');
     this.inFlight++;
     try {
       return await this.inner.run(feeds, fetch);
     } finally {
       this.inFlight--;
-      if (this.evicted && this.inFlight === 0) this.dispose().catch(unreported);
+      this.disposeIfUnused();
     }
   }
 
@@ -50,10 +51,30 @@ class CachedSession implements RuntimeSession {
     return Promise.resolve();
   }
 
-  /** Marks the session evicted; releases it now if idle, else after its last run. */
+  /**
+   * Keeps the session usable across several runs (the chunks of one batch), even if evicted meanwhile.
+   * Returns undefined when the session was already evicted.
+   */
+  lease(): (() => void) | undefined {
+    if (this.evicted) return undefined;
+    this.leases++;
+    let returned = false;
+    return () => {
+      if (returned) return;
+      returned = true;
+      this.leases--;
+      this.disposeIfUnused();
+    };
+  }
+
+  /** Marks the session evicted; releases it now if unused, else after its last run or lease. */
   evict(): Promise<void> {
     this.evicted = true;
-    return this.inFlight === 0 ? this.dispose() : Promise.resolve();
+    return this.inFlight === 0 && this.leases === 0 ? this.dispose() : Promise.resolve();
+  }
+
+  private disposeIfUnused(): void {
+    if (this.evicted && this.inFlight === 0 && this.leases === 0) this.dispose().catch(unreported);
   }
 
   private dispose(): Promise<void> {
@@ -116,6 +137,19 @@ export class SessionCache {
       },
     );
     return entry.promise;
+  }
+
+  /**
+   * Like `get`, but the session stays usable until `release` is called, even if it is evicted in the
+   * meantime (use it for work that spans several runs).
+   */
+  async acquire(key: string, build: () => Promise<Uint8Array>): Promise<{ session: RuntimeSession; release: () => void }> {
+    // another caller may evict the session between its compilation and this lease: then compile again
+    for (;;) {
+      const session = (await this.get(key, build)) as CachedSession;
+      const release = session.lease();
+      if (release) return { session, release };
+    }
   }
 
   /** Releases and forgets one key's session (no-op when absent). */

@@ -66,7 +66,7 @@ test('guided backprop and deconvnet follow their closed forms on a Relu chain', 
   const y = g.op('Mul', [g.op('Relu', [h]), g.value([5], w2)]);
   const model = g.model(y);
   const s = [1, -1, 2, 0.5, -0.7];
-  const xs = g.feeds[x]!.data;
+  const xs = Array.from(g.feeds[x]!.data);
   const hs = xs.map((v, i) => Math.max(0, v) * w1[i]!);
   const relu = (v: number) => Math.max(0, v);
   const guided = s.map((si, i) => relu(relu(si * w2[i]!) * (hs[i]! > 0 ? 1 : 0) * w1[i]!) * (xs[i]! > 0 ? 1 : 0));

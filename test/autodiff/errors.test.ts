@@ -70,3 +70,13 @@ test('differentiate does not modify the model it is given', () => {
   differentiate(model, { wrt: ['x'] });
   assert.equal(JSON.stringify(model, (_k, v) => (v instanceof Uint8Array ? Array.from(v).length : v)), before);
 });
+
+test('a tensor listed twice in wrt or seeds is one request', () => {
+  const { model, x } = smallCnn();
+  const y = model.graph.outputs[0]!.name;
+  const d = differentiate(model, { wrt: [x, x], seeds: [y, y], expose: [x, x] });
+  assert.equal(d.grads.length, 1);
+  assert.equal(d.seeds.length, 1);
+  const names = [...d.model.graph.inputs, ...d.model.graph.outputs].map((v) => v.name);
+  assert.equal(new Set(names).size, names.length);
+});

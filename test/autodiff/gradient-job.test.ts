@@ -74,3 +74,30 @@ test('a batch run in chunks under a small memory budget gives the same gradients
   aborted.abort(new Error('stop'));
   await assert.rejects(runGradientJob({ ...job(model, input, 4), memoryBudgetBytes: 1, signal: aborted.signal }), /stop/);
 });
+
+test('a fixed-batch model runs in chunks of exactly its batch, whatever the memory budget', async () => {
+  const g = new TestGraph('float32', 6);
+  const xin = g.input('x', [2, 4]);
+  const w = g.rnd.normals(12);
+  const y = g.op('Gemm', [xin, g.value([3, 4], w)], [attrs.int('transB', 1)]);
+  const model = g.model(y);
+  const r = await runGradientJob({ ...job(model, x(6), 1), memoryBudgetBytes: 1 });
+  assert.deepEqual(r.gradient.dims, [6, 4]);
+  for (let b = 0; b < 6; b++) for (let j = 0; j < 4; j++) assert.ok(Math.abs((r.gradient.data[b * 4 + j] as number) - w[4 + j]!) < 1e-6);
+  await assert.rejects(runGradientJob(job(model, x(3), 1)), (e: unknown) => e instanceof CnnlensError && e.code === 'INPUT_SHAPE' && /batches of exactly 2/.test(e.message));
+});
+
+test('a long chunked job keeps its session while other jobs evict it from the cache', async () => {
+  const { readFileSync } = await import('node:fs');
+  const { loadModel } = await import('../../src/onnx/load.js');
+  const model = loadModel(new Uint8Array(readFileSync(new URL('../../examples/tiny-cnn.onnx', import.meta.url))));
+  const n = 24;
+  const input: HostTensor = { type: 'float32', dims: [n, 3, 64, 64], data: Float32Array.from({ length: n * 3 * 64 * 64 }, (_, i) => Math.sin(i * 0.001)) };
+  const long = runGradientJob({ ...job(model, input, 1), memoryBudgetBytes: 1, threads: 1 });
+  const small = (wrt: string, rules: 'standard' | 'guided' | 'deconvnet') =>
+    runGradientJob({ ...job(model, { ...input, dims: [1, 3, 64, 64], data: (input.data as Float32Array).subarray(0, 3 * 64 * 64) }, 1), wrt, rules, threads: 1 });
+  const others = await Promise.all([small('block3/relu', 'standard'), small('block3/relu', 'guided'), small('pool1', 'standard'), small('pool1', 'deconvnet'), small('gap', 'standard')]);
+  assert.equal(others.length, 5);
+  const r = await long;
+  assert.deepEqual(r.gradient.dims, [n, 3, 64, 64]);
+});

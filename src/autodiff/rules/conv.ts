@@ -5,7 +5,7 @@
  * Two equivalent forms are emitted: ConvTranspose directly, or (faster in ONNX Runtime for depthwise
  * convolutions) a Conv with spatially flipped, group-transposed weights over the zero-inserted gradient.
  */
-import { attrInt, attrInts } from '../../onnx/ir.js';
+import { attrInt, attrInts, attrString } from '../../onnx/ir.js';
 import { attrs } from '../../onnx/graph.js';
 import type { RuleContext, RuleTable } from '../context.js';
 import { readWindow, transposeGeometry, type Window } from './window.js';
@@ -141,8 +141,9 @@ export const convRules: RuleTable = {
       const end: number[] = [];
       for (let i = 0; i < n; i++) {
         const total = strides[i]! * (inSp[i]! - 1) + outPad[i]! + (kernel[i]! - 1) * dilations[i]! + 1 - outSp[i]!;
-        const upper = ctx.node.attributes.some((a) => a.name === 'auto_pad' && a.type === 'string' && a.value === 'SAME_LOWER');
-        const b = upper ? Math.ceil(total / 2) : Math.floor(total / 2);
+        // ONNX Runtime puts the odd pad at the start, except for SAME_UPPER
+        const sameUpper = attrString(ctx.node, 'auto_pad', 'NOTSET') === 'SAME_UPPER';
+        const b = sameUpper ? Math.floor(total / 2) : Math.ceil(total / 2);
         begin.push(b);
         end.push(total - b);
       }

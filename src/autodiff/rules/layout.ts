@@ -105,7 +105,7 @@ export const layoutRules: RuleTable = {
         s = Math.min(Math.max(s, 0), dim);
         e = Math.min(Math.max(e, 0), dim);
       } else {
-        s = Math.min(Math.max(s, -1), dim - 1);
+        s = Math.min(Math.max(s, 0), dim - 1);
         e = Math.min(Math.max(e, -1), dim - 1);
       }
       const picks: number[] = [];

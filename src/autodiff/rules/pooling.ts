@@ -43,7 +43,10 @@ export const poolingRules: RuleTable = {
     // The divisor of every window, exactly as the runtime applies it: AveragePool of ones gives
     // (valid count)/divisor and a ones-kernel Conv gives the valid count. Both are constants.
     const onesIn = ctx.tensor([1, 1, ...inSp], new Array<number>(prod(inSp)).fill(1), x);
-    const avgOnes = ctx.op('AveragePool', [onesIn], ctx.node.attributes);
+    // sliced to the output size: with ceil_mode, ONNX shape inference may claim one window more than
+    // the kernel computes
+    const axes = outSp.map((_, i) => i + 2);
+    const avgOnes = ctx.op('Slice', [ctx.op('AveragePool', [onesIn], ctx.node.attributes), ctx.ints(axes.map(() => 0)), ctx.ints(outSp), ctx.ints(axes)]);
     const endPads = inSp.map((h, i) => Math.max(0, (outSp[i]! - 1) * w.strides[i]! + (kernel[i]! - 1) * w.dilations[i]! + 1 - h - w.begin[i]!));
     const onesK = ctx.tensor([1, 1, ...kernel], new Array<number>(prod(kernel)).fill(1), x);
     const count = ctx.op('Conv', [onesIn, onesK], [
