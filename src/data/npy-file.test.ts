@@ -19,8 +19,8 @@ function python(code: string, dir: string): string {
   return execFileSync(PYTHON, ['-c', code], { cwd: dir, encoding: 'utf8' });
 }
 
-async function rejectsNpy(p: Promise<unknown>, pattern: RegExp): Promise<void> {
-  await assert.rejects(p, (e: unknown) => e instanceof CnnlensError && e.code === 'NPY' && pattern.test(e.message));
+async function rejectsNpy(p: Promise<unknown>, pattern: RegExp, code = 'NPY'): Promise<void> {
+  await assert.rejects(p, (e: unknown) => e instanceof CnnlensError && e.code === code && pattern.test(e.message));
 }
 
 describe('npy files', () => {
@@ -43,12 +43,12 @@ describe('npy files', () => {
   });
 
   it('reports missing files and directories, and cleans up after a failed write', async () => {
-    await rejectsNpy(readNpyFile(join(dir, 'missing.npy')), /does not exist/);
-    await rejectsNpy(readNpyFile(dir), /is a directory/);
-    await rejectsNpy(writeNpyFileAtomic(join(dir, 'no', 'such', 'dir.npy'), hostTensor('uint8', [1], new Uint8Array(1))), /directory .* does not exist/);
+    await rejectsNpy(readNpyFile(join(dir, 'missing.npy')), /does not exist/, 'IO');
+    await rejectsNpy(readNpyFile(dir), /is a directory/, 'IO');
+    await rejectsNpy(writeNpyFileAtomic(join(dir, 'no', 'such', 'dir.npy'), hostTensor('uint8', [1], new Uint8Array(1))), /directory .* does not exist/, 'IO');
     const sub = join(dir, 'taken');
     mkdirSync(sub);
-    await rejectsNpy(writeNpyFileAtomic(sub, hostTensor('uint8', [1], new Uint8Array(1))), /cannot write/);
+    await rejectsNpy(writeNpyFileAtomic(sub, hostTensor('uint8', [1], new Uint8Array(1))), /cannot write/, 'IO');
     assert.deepEqual(readdirSync(dir).filter((f) => f.endsWith('.tmp')), []);
   });
 
