@@ -9,6 +9,7 @@ export { ruleSet, standardRules, differentiableOps, RULE_SET_NAMES, type RuleSet
 export { RuleContext, type BackwardRule, type RuleTable, type BackwardForms } from './autodiff/context.js';
 export { runGradientJob, computeGradient, releaseGradientSessions, type GradientJobResult, type GradientJobOptions, type GradientTarget } from './autodiff/gradient-job.js';
 export { logitTensor, type LogitChoice } from './model/logits.js';
+export { convFeatureMaps, defaultCamLayer, isSpatialMap, type FeatureMap } from './model/catalog.js';
 export type { HostTensor, ElemType, RuntimeBackend, RuntimeSession, SessionOptions } from './runtime/backend.js';
 export { SessionCache, cacheKey, modelId } from './runtime/cache.js';
 export { runBatched, type BatchOptions } from './runtime/batch.js';

@@ -7,9 +7,9 @@ import * as nodeApi from '../src/node.js';
 test('public API export list', () => {
   assert.deepEqual(Object.keys(api).sort(), [
     'CnnlensError', 'DType', 'GraphEditor', 'GraphIndex', 'RULE_SET_NAMES', 'Random', 'RuleContext', 'SessionCache',
-    'attr', 'attrFloat', 'attrInt', 'attrInts', 'attrString', 'attrTensor', 'attrs', 'cacheKey', 'computeGradient',
-    'decodeModel', 'defaultOpset', 'differentiableOps', 'differentiate', 'doubleTensor', 'dtypeName', 'dtypeSize',
-    'encodeModel', 'floatTensor', 'foldShapeComputations', 'gradName', 'inferShapes', 'int64Tensor', 'loadModel',
+    'attr', 'attrFloat', 'attrInt', 'attrInts', 'attrString', 'attrTensor', 'attrs', 'cacheKey', 'computeGradient', 'convFeatureMaps',
+    'decodeModel', 'defaultCamLayer', 'defaultOpset', 'differentiableOps', 'differentiate', 'doubleTensor', 'dtypeName', 'dtypeSize',
+    'encodeModel', 'floatTensor', 'foldShapeComputations', 'gradName', 'inferShapes', 'int64Tensor', 'isSpatialMap', 'loadModel',
     'logitTensor', 'makeModel', 'modelId', 'normalizeOpset', 'numel', 'readNpy', 'realTensor', 'releaseGradientSessions',
     'renamed', 'ruleSet', 'runBatched', 'runGradientJob', 'saveModel', 'seedName', 'standardRules', 'tensorValues',
     'topologicalNodes', 'withGraph', 'writeNpy',

@@ -1,4 +1,5 @@
 /** `cnnlens info MODEL`: what a model takes, gives and contains, and which tensors are conv feature maps. */
+import { convFeatureMaps, defaultCamLayer } from '../model/catalog.js';
 import { CnnlensError, fail, listForMessage } from '../errors.js';
 import { GraphIndex } from '../onnx/graph.js';
 import { DType, dtypeName, type Dim, type Model, type TensorType } from '../onnx/ir.js';
@@ -45,22 +46,11 @@ export interface ModelInfo {
   /** op type (prefixed with its domain when not the default one) → node count, most frequent first */
   readonly ops: readonly { readonly op: string; readonly count: number }[];
   readonly tensors: readonly TensorRow[];
+  /** the conv feature map CAM methods use unless told otherwise (the last one larger than 1×1) */
+  readonly defaultCamLayer?: string;
   /** set when shape inference failed; tensor shapes then come from the model's own annotations */
   readonly shapeError?: string;
 }
-
-/** Ops whose 4-D output, downstream of a convolution, is a feature map a user would explain or visualize. */
-const FEATURE_MAP_OPS: ReadonlySet<string> = new Set([
-  'Conv', 'ConvTranspose', 'ConvInteger', 'QLinearConv',
-  'BatchNormalization', 'InstanceNormalization', 'LRN', 'GroupNormalization',
-  'Relu', 'LeakyRelu', 'PRelu', 'Elu', 'Selu', 'Celu', 'Gelu', 'Clip', 'Sigmoid', 'HardSigmoid',
-  'HardSwish', 'Mish', 'Softplus', 'Tanh',
-  'Add', 'Sum', 'Mul', 'Concat',
-  'MaxPool', 'AveragePool', 'LpPool',
-  'Dropout', 'Identity',
-]);
-
-const CONV_OPS: ReadonlySet<string> = new Set(['Conv', 'ConvTranspose', 'ConvInteger', 'QLinearConv']);
 
 /** Element type names as NumPy and ONNX Runtime spell them. */
 export function elemTypeName(elemType: number | undefined): string {
@@ -153,23 +143,14 @@ export function describeModel(model: Model, options: { inputSize?: readonly [num
   }
   const ops = [...opCounts].map(([op, count]) => ({ op, count })).sort((a, b) => b.count - a.count || a.op.localeCompare(b.op));
 
-  // tensors that depend on the output of a convolution (nodes come in topological order)
-  const afterConv = new Set<string>();
-  for (const n of g.nodes) {
-    const isDefault = n.domain === '' || n.domain === 'ai.onnx';
-    if ((isDefault && CONV_OPS.has(n.opType)) || n.inputs.some((i) => afterConv.has(i))) for (const o of n.outputs) if (o) afterConv.add(o);
-  }
-
+  const maps = convFeatureMaps(model, typeOf);
+  const mapNames = new Set(maps.map((m) => m.name));
   const tensors: TensorRow[] = [];
   for (const v of index.feeds) tensors.push({ ...summary(v.name, typeOf(v.name)), op: 'input', convFeatureMap: false });
   for (const n of g.nodes) {
-    for (const o of n.outputs) {
-      if (!o) continue;
-      const s = summary(o, typeOf(o));
-      const isDefault = n.domain === '' || n.domain === 'ai.onnx';
-      tensors.push({ ...s, op: n.opType, convFeatureMap: isDefault && FEATURE_MAP_OPS.has(n.opType) && afterConv.has(o) && isSpatial(s.shape) });
-    }
+    for (const o of n.outputs) if (o) tensors.push({ ...summary(o, typeOf(o)), op: n.opType, convFeatureMap: mapNames.has(o) });
   }
+  const camLayer = defaultCamLayer(maps);
 
   return {
     ...(options.file !== undefined ? { file: options.file } : {}),
@@ -181,14 +162,9 @@ export function describeModel(model: Model, options: { inputSize?: readonly [num
     nodeCount: g.nodes.length,
     ops,
     tensors,
+    ...(camLayer ? { defaultCamLayer: camLayer.name } : {}),
     ...(shapeError !== undefined ? { shapeError } : {}),
   };
-}
-
-/** 4-D with a spatial size above 1×1; unknown spatial dims count (the map's size depends on the input). */
-function isSpatial(shape: readonly Dim[] | null): boolean {
-  if (!shape || shape.length !== 4) return false;
-  return !(shape[2] === 1 && shape[3] === 1);
 }
 
 export function formatInfo(info: ModelInfo): string {
@@ -206,6 +182,7 @@ export function formatInfo(info: ModelInfo): string {
   const maps = info.tensors.filter((t) => t.convFeatureMap).length;
   s += `\ntensors (${info.tensors.length}, ${maps} conv feature maps)\n`;
   s += table([['name', 'op', 'type', 'shape', ''], ...info.tensors.map((t) => [t.name, t.op, t.type, formatDims(t.shape), t.convFeatureMap ? 'conv feature map' : ''])], '  ');
+  if (info.defaultCamLayer) s += `\ndefault layer for CAM methods: ${info.defaultCamLayer} (the last conv feature map larger than 1×1)\n`;
   if (info.shapeError) s += `\nnote: shape inference failed, shapes shown are the model's own annotations: ${info.shapeError}\n`;
   return s;
 }
