@@ -1,12 +1,12 @@
+import { assertSameOutputs } from '../../test/util/same-outputs.js';
 /** Opset normalization: upgraded models compute the same outputs in ONNX Runtime. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import * as ort from 'onnxruntime-node';
 import { CnnlensError } from '../errors.js';
 import { Random } from '../util/random.js';
 import { attrs } from './graph.js';
 import { attr, defaultOpset, DType, type Attribute, type Dim, type Model, type Node, type Tensor } from './ir.js';
-import { makeModel, saveModel } from './load.js';
+import { makeModel } from './load.js';
 import { normalizeOpset } from './opset.js';
 import { inferShapes } from './shapes.js';
 import { floatTensor, int64Tensor, numel } from './tensor.js';
@@ -53,28 +53,6 @@ class B {
   }
 }
 
-async function runAt(model: Model, dims: number[], seed: number): Promise<Record<string, { dims: readonly number[]; data: Float32Array }>> {
-  const s = await ort.InferenceSession.create(saveModel(model), { intraOpNumThreads: 1 });
-  try {
-    const x = new ort.Tensor('float32', Float32Array.from(new Random(seed).normals(numel(dims))), dims);
-    const out = await s.run({ x });
-    return Object.fromEntries(Object.entries(out).map(([k, t]) => [k, { dims: t.dims, data: t.data as Float32Array }]));
-  } finally {
-    await s.release();
-  }
-}
-
-async function assertSameOutputs(a: Model, b: Model, sizes: number[][]): Promise<void> {
-  for (const [k, dims] of sizes.entries()) {
-    const ra = await runAt(a, dims, k + 1);
-    const rb = await runAt(b, dims, k + 1);
-    assert.deepEqual(Object.keys(rb).sort(), Object.keys(ra).sort());
-    for (const name of Object.keys(ra)) {
-      assert.deepEqual(rb[name]!.dims, ra[name]!.dims, `dims of ${name} at input ${dims}`);
-      assert.deepEqual(rb[name]!.data, ra[name]!.data, `values of ${name} at input ${dims}`);
-    }
-  }
-}
 
 const byOutput = (m: Model, out: string) => m.graph.nodes.find((n) => n.outputs.includes(out))!;
 
