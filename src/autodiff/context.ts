@@ -104,6 +104,11 @@ export class RuleContext {
    * The element type of a tensor. Tensors emitted by the backward pass have no inferred shape; they
    * carry the float type of the forward node they belong to.
    */
+  /** The static spatial sizes (the axes after batch and channels) of `name`. */
+  spatial(name: string): number[] {
+    return this.shape(name).slice(2).map((_, i) => this.dim(name, i + 2));
+  }
+
   elemType(name: string): number {
     const known = this.shapes.get(name);
     if (known) return known.elemType;
@@ -244,7 +249,4 @@ export class RuleContext {
     if (this.forms.mask === 'where') return this.where(mask, g, this.scalar(0, g));
     return this.mul(g, this.op('Cast', [mask], [attrs.int('to', this.elemType(g))]));
   }
-
-  /** The default-domain element type constant for bool masks (for Cast). */
-  static readonly BOOL = DType.BOOL;
 }

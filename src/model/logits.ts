@@ -20,7 +20,7 @@ export interface LogitChoice {
 export function logitTensor(model: Model, output = model.graph.outputs[0]!.name): LogitChoice {
   const index = new GraphIndex(model.graph);
   let tensor = output;
-  // an Identity or Flatten/Reshape after the activation does not change which tensor holds the logits
+  // Identity nodes after the activation (exporters add them) do not change which tensor holds the logits
   for (let hops = 0; hops < 4; hops++) {
     const p = index.producer.get(tensor);
     if (!p || p.node.domain !== '') break;

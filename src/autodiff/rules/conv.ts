@@ -10,18 +10,13 @@ import { attrs } from '../../onnx/graph.js';
 import type { RuleContext, RuleTable } from '../context.js';
 import { readWindow, transposeGeometry, type Window } from './window.js';
 
-function spatial(ctx: RuleContext, name: string): number[] {
-  const s = ctx.shape(name);
-  return s.slice(2).map((_, i) => ctx.dim(name, i + 2));
-}
-
 function kernelOf(ctx: RuleContext): number[] {
-  return [...(attrInts(ctx.node, 'kernel_shape') ?? spatial(ctx, ctx.input(1)))];
+  return [...(attrInts(ctx.node, 'kernel_shape') ?? ctx.spatial(ctx.input(1)))];
 }
 
 function transposeForm(ctx: RuleContext, w: Window, group: number): string {
   const x = ctx.input(0);
-  const { pads, outputPadding } = transposeGeometry(w, spatial(ctx, ctx.output()), spatial(ctx, x));
+  const { pads, outputPadding } = transposeGeometry(w, ctx.spatial(ctx.output()), ctx.spatial(x));
   return ctx.op('ConvTranspose', [ctx.dY, ctx.input(1)], [
     attrs.ints('strides', w.strides),
     attrs.ints('dilations', w.dilations),
@@ -52,8 +47,8 @@ function flippedWeights(ctx: RuleContext, group: number): string {
 
 function convForm(ctx: RuleContext, w: Window, group: number): string | undefined {
   const x = ctx.input(0);
-  const inSp = spatial(ctx, x);
-  const outSp = spatial(ctx, ctx.output());
+  const inSp = ctx.spatial(x);
+  const outSp = ctx.spatial(ctx.output());
   const n = inSp.length;
   const outChannels = ctx.dim(ctx.output(), 1);
   let g = ctx.dY;
@@ -96,7 +91,7 @@ function pointwiseForm(ctx: RuleContext, w: Window, group: number): string | und
   const flat = ctx.op('Reshape', [ctx.dY, ctx.ints([0, m, -1])]);
   // back to [N, C, spatial...]: 0 keeps the batch, the rest is static
   const x = ctx.input(0);
-  const back = ctx.ints([0, c, ...spatial(ctx, x)]);
+  const back = ctx.ints([0, c, ...ctx.spatial(x)]);
   return ctx.op('Reshape', [ctx.op('MatMul', [wt, flat]), back]);
 }
 
@@ -107,7 +102,7 @@ export const convRules: RuleTable = {
     if (!ctx.needs(0)) return [];
     const x = ctx.input(0);
     const group = attrInt(ctx.node, 'group', 1);
-    const w = readWindow(ctx.node, kernelOf(ctx), spatial(ctx, x));
+    const w = readWindow(ctx.node, kernelOf(ctx), ctx.spatial(x));
     const channels = ctx.dim(x, 1);
     const depthwise = group > 1 && group === channels;
     const spatialK = w.kernel.some((k) => k > 1);
@@ -126,8 +121,8 @@ export const convRules: RuleTable = {
     ctx.refuse(2, 'the ConvTranspose bias');
     const x = ctx.input(0);
     const y = ctx.output();
-    const inSp = spatial(ctx, x);
-    const outSp = spatial(ctx, y);
+    const inSp = ctx.spatial(x);
+    const outSp = ctx.spatial(y);
     const group = attrInt(ctx.node, 'group', 1);
     const kernel = kernelOf(ctx);
     const n = kernel.length;

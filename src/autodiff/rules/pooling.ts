@@ -6,10 +6,6 @@ import { realTensor } from '../../onnx/tensor.js';
 import type { RuleContext, RuleTable } from '../context.js';
 import { readWindow, transposeGeometry } from './window.js';
 
-function spatialDims(ctx: RuleContext, name: string): number[] {
-  return ctx.shape(name).slice(2).map((_, i) => ctx.dim(name, i + 2));
-}
-
 function prod(xs: readonly number[]): number {
   return xs.reduce((a, b) => a * b, 1);
 }
@@ -35,8 +31,8 @@ export const poolingRules: RuleTable = {
 
   AveragePool: (ctx) => {
     const x = ctx.input(0);
-    const inSp = spatialDims(ctx, x);
-    const outSp = spatialDims(ctx, ctx.output());
+    const inSp = ctx.spatial(x);
+    const outSp = ctx.spatial(ctx.output());
     const kernel = [...(attrInts(ctx.node, 'kernel_shape') ?? [])];
     const w = readWindow(ctx.node, kernel, inSp);
     const channels = ctx.dim(x, 1);
@@ -69,13 +65,13 @@ export const poolingRules: RuleTable = {
 
   GlobalAveragePool: (ctx) => {
     const x = ctx.input(0);
-    return [ctx.scale(ctx.expandLike(ctx.dY, x), 1 / prod(spatialDims(ctx, x)))];
+    return [ctx.scale(ctx.expandLike(ctx.dY, x), 1 / prod(ctx.spatial(x)))];
   },
 
   GlobalMaxPool: (ctx) => {
     // ties share the gradient equally, so the map still sums to the output gradient
     const x = ctx.input(0);
-    const axes = spatialDims(ctx, x).map((_, i) => i + 2);
+    const axes = ctx.spatial(x).map((_, i) => i + 2);
     const mask = ctx.op('Cast', [ctx.op('Equal', [x, ctx.output()])], [attrs.int('to', ctx.elemType(x))]);
     const count = ctx.sum(mask, axes, true);
     return [ctx.mul(mask, ctx.div(ctx.dY, count))];
