@@ -14,6 +14,12 @@ export type ErrorCode =
   | 'INPUT_VALUE' // NaN/Inf or otherwise unusable values
   | 'NPY' // a .npy file is malformed or of an unsupported dtype
   | 'IO' // a file cannot be read or written
+  | 'MODEL_FORMAT' // a Keras / TF.js model file is malformed or not a model
+  | 'MODEL_UNSUPPORTED' // a readable Keras / TF.js model uses a layer or option cnnlens cannot import
+  | 'IMAGE' // an image file cannot be decoded, or is too large
+  | 'UNKNOWN_METHOD' // an explanation method id that is not in the registry
+  | 'UNKNOWN_LAYER' // a layer name that is not a feature map of the model
+  | 'UNKNOWN_CLASS' // a class name or index the model does not have
   | 'RUNTIME' // ONNX Runtime refused or failed
   | 'USAGE'; // bad command-line usage
 
