@@ -2,6 +2,7 @@
  * Rule sets: which backward rule each op type gets. A rule set is plain data (op type -> rule), so
  * methods can swap the rules of a few ops (guided backprop, deconvnet) and keep the rest standard.
  */
+import { piecewiseConstantRules } from './rules/piecewise-constant.js';
 import type { RuleTable } from './context.js';
 import { activationRules } from './rules/activations.js';
 import { arithmeticRules } from './rules/arithmetic.js';
@@ -26,6 +27,7 @@ export function standardRules(opset: number): RuleTable {
     ...normalizationRules,
     ...poolingRules,
     ...reductionRules(opset),
+    ...piecewiseConstantRules,
   });
 }
 

@@ -45,6 +45,14 @@ function unary(op: string, kind: { dt: DT; h: number; tol: number }, attributes:
 const cases: Case[] = [
   // activations
   unary('Relu', F64),
+  {
+    name: 'thresholded relu x*Cast(Greater(x,t)) (mask carries no gradient)', ...F64,
+    build: (g) => {
+      const x = g.input('x', [2, 3, 4]);
+      const mask = g.op('Cast', [g.op('Greater', [x, g.value([], [0.3])])], [attrs.int('to', 11)]);
+      return { out: g.op('Mul', [x, mask]), wrt: [x] };
+    },
+  },
   unary('Sigmoid', F64),
   unary('Tanh', F64),
   unary('Exp', F64),
