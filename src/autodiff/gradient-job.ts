@@ -6,12 +6,13 @@
 import { fail } from '../errors.js';
 import type { RuleSetName } from './rulesets.js';
 import { saveModel } from '../onnx/load.js';
+import { modelKey, releaseSessions, sessionsFor } from '../runtime/shared-sessions.js';
 import { GraphIndex } from '../onnx/graph.js';
 import { DType, type Dim, type Model } from '../onnx/ir.js';
 import { logitTensor } from '../model/logits.js';
 import type { HostTensor, RuntimeBackend } from '../runtime/backend.js';
 import { runBatched } from '../runtime/batch.js';
-import { SessionCache, cacheKey, modelId } from '../runtime/cache.js';
+import { cacheKey } from '../runtime/cache.js';
 import { differentiate, gradName, seedName } from './differentiate.js';
 
 /**
@@ -48,9 +49,6 @@ export interface GradientJobOptions {
   readonly signal?: AbortSignal;
 }
 
-/** One cache per backend and thread count (sessions are created with a fixed thread count). */
-const caches = new WeakMap<RuntimeBackend, Map<number, SessionCache>>();
-const ids = new WeakMap<Model, string>();
 /** The seed's shape per compiled plan, so a cached session needs no re-differentiation. */
 const plans = new Map<string, { seedShape: Dim[]; bytesPerExample: number }>();
 
@@ -58,7 +56,7 @@ const plans = new Map<string, { seedShape: Dim[]; bytesPerExample: number }>();
  * Memory one example needs while the gradient graph runs: every forward tensor may be kept for the
  * backward pass, and the backward pass makes about as many again.
  */
-function bytesPerExample(shapes: ReadonlyMap<string, { elemType: number; shape: Dim[] }>): number {
+export function bytesPerExample(shapes: ReadonlyMap<string, { elemType: number; shape: readonly Dim[] }>): number {
   let total = 0;
   for (const { elemType, shape } of shapes.values()) {
     let n = elemType === DType.DOUBLE || elemType === DType.INT64 ? 8 : 4;
@@ -68,26 +66,10 @@ function bytesPerExample(shapes: ReadonlyMap<string, { elemType: number; shape: 
   return 2 * total;
 }
 
-function cacheFor(backend: RuntimeBackend, threads = 0): SessionCache {
-  let perThreads = caches.get(backend);
-  if (!perThreads) caches.set(backend, (perThreads = new Map()));
-  let c = perThreads.get(threads);
-  if (!c) perThreads.set(threads, (c = new SessionCache(backend, { capacity: 4, ...(threads ? { sessionOptions: { threads } } : {}) })));
-  return c;
-}
-
-function idOf(model: Model): string {
-  let id = ids.get(model);
-  if (!id) ids.set(model, (id = modelId(saveModel(model))));
-  return id;
-}
-
 /** Releases every cached session (call before exit in long-lived processes that are done). */
 export async function releaseGradientSessions(backend: RuntimeBackend): Promise<void> {
-  const perThreads = caches.get(backend);
-  caches.delete(backend);
   plans.clear();
-  await Promise.all([...(perThreads?.values() ?? [])].map((c) => c.clear()));
+  await releaseSessions(backend);
 }
 
 function checkInput(model: Model, input: HostTensor, inputName: string): HostTensor {
@@ -161,8 +143,8 @@ export async function runGradientJob(job: GradientJobOptions): Promise<GradientJ
     fail('INPUT_SHAPE', `input '${inputName}' has a batch of ${input.dims[0]}, but the model was exported for batches of exactly ${fixedBatch}; give a multiple of ${fixedBatch}, or re-export it with a dynamic batch axis.`);
   }
   const inputShapes = { [inputName]: [fixedBatch ?? 'N', ...input.dims.slice(1)] as Dim[] };
-  const key = cacheKey(idOf(job.model), 'gradient', job.rules, wrt, logits.tensor, input.dims.slice(1));
-  const { session, release } = await cacheFor(job.backend, job.threads).acquire(key, async () => {
+  const key = cacheKey(modelKey(job.model), 'gradient', job.rules, wrt, logits.tensor, input.dims.slice(1));
+  const { session, release } = await sessionsFor(job.backend, job.threads).acquire(key, async () => {
     const d = differentiate(job.model, { wrt: [wrt], seeds: [logits.tensor], rules: job.rules, inputShapes, keepOutputs: false });
     plans.set(key, { seedShape: d.seeds[0]!.shape, bytesPerExample: bytesPerExample(d.shapes) });
     return saveModel(d.model);

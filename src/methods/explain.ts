@@ -1,0 +1,73 @@
+/**
+ * Explaining a batch of preprocessed images with several methods: one forward pass (predictions, and
+ * the layer the CAM methods weight), then each method on the shared engine. Platform neutral: the CLI
+ * and the explorer both call this.
+ */
+import type { HostTensor } from '../runtime/backend.js';
+import type { ImageModel } from '../model/image-model.js';
+import { resolveLayer, type LayerChoice } from '../model/layers.js';
+import { className, probabilities, resolveTarget, targetScores, topK, type TargetSpec } from '../model/targets.js';
+import { forward, type RunOptions } from './engine.js';
+import { getMethod } from './registry.js';
+import type { MethodResult } from './types.js';
+
+export interface ExplainOptions extends RunOptions {
+  readonly methods: readonly string[];
+  /** default: each example's top predicted class */
+  readonly target?: TargetSpec;
+  /** the layer for CAM methods as the user names it; default: the last feature map larger than 1x1 */
+  readonly layer?: string;
+  /** how many predictions to report per example (default 5) */
+  readonly top?: number;
+}
+
+export interface Prediction {
+  readonly index: number;
+  readonly label: string;
+  readonly probability: number;
+}
+
+export interface MethodRun extends MethodResult {
+  readonly method: string;
+  readonly ms: number;
+}
+
+export interface ExplainResult {
+  /** per example, the top predictions, best first */
+  readonly predictions: readonly (readonly Prediction[])[];
+  /** per example, the class explained and its score (the pre-activation logit, or -logit for class 0 of a binary sigmoid) */
+  readonly targets: readonly { readonly index: number; readonly label: string; readonly score: number }[];
+  /** the layer CAM methods used (absent when no method needs one) */
+  readonly layer?: LayerChoice;
+  readonly results: readonly MethodRun[];
+  readonly forwardMs: number;
+}
+
+export async function explain(model: ImageModel, input: HostTensor, options: ExplainOptions): Promise<ExplainResult> {
+  const methods = options.methods.map(getMethod);
+  const target = resolveTarget(model, options.target ?? 'top');
+  const layer = methods.some((m) => m.needsLayer) ? resolveLayer(model, options.layer) : undefined;
+  const expose = [...new Set(methods.flatMap((m) => m.exposes(model, layer?.tensor)))];
+  const t0 = performance.now();
+  const fwd = await forward(model, input, expose, options);
+  const forwardMs = performance.now() - t0;
+  const batch = input.dims[0]!;
+  const probs = probabilities(model, fwd.logits.data as Float32Array, batch);
+  const predictions = probs.map((p) => topK(p, options.top ?? 5).map(({ index, probability }) => ({ index, label: className(model, index), probability })));
+  const classes = probs.map((_, b) => (target === 'top' ? predictions[b]![0]!.index : target));
+  const scores = targetScores(model, fwd.logits.data as Float32Array, classes);
+  const results: MethodRun[] = [];
+  for (const m of methods) {
+    options.signal?.throwIfAborted();
+    const t = performance.now();
+    const r = await m.explain({ ...options, model, input, classes, forward: fwd, ...(layer ? { layer: layer.tensor } : {}) });
+    results.push({ method: m.id, ...r, ms: performance.now() - t });
+  }
+  return {
+    predictions,
+    targets: classes.map((index, b) => ({ index, label: className(model, index), score: scores[b]! })),
+    ...(layer ? { layer } : {}),
+    results,
+    forwardMs,
+  };
+}

@@ -1,0 +1,28 @@
+/**
+ * The one registry of methods: the CLI's choices, the explorer's picker, the README table and the test
+ * matrix all read it. Frozen: adding a method means adding a file and a line here.
+ */
+import { fail, listForMessage } from '../errors.js';
+import { camMethod } from './cam.js';
+import { gradcamMethod } from './gradcam.js';
+import { gradientMethod } from './gradient.js';
+import { saliencyMethod } from './saliency.js';
+import type { Method } from './types.js';
+
+const METHODS: readonly Method[] = Object.freeze([gradientMethod, saliencyMethod, camMethod, gradcamMethod]);
+
+const BY_ID: ReadonlyMap<string, Method> = new Map(METHODS.map((m) => [m.id, m]));
+
+export function methods(): readonly Method[] {
+  return METHODS;
+}
+
+export function methodIds(): string[] {
+  return METHODS.map((m) => m.id);
+}
+
+export function getMethod(id: string): Method {
+  const m = BY_ID.get(id);
+  if (!m) fail('UNKNOWN_METHOD', `unknown method '${id}'. Methods: ${listForMessage(methodIds(), 50)}.`);
+  return m;
+}

@@ -1,0 +1,50 @@
+/**
+ * What a method is: metadata the CLI, the explorer, the README table and the tests read, and one
+ * function from a prepared context (model, input batch, classes, forward pass) to a raw map.
+ */
+import type { HostTensor } from '../runtime/backend.js';
+import type { ImageModel } from '../model/image-model.js';
+import type { ForwardResult, RunOptions } from './engine.js';
+
+export interface MethodInfo {
+  readonly id: string;
+  readonly title: string;
+  /** the paper (authors, year, title) and the equation implemented */
+  readonly paper: string;
+  /** the question the map answers, in one sentence */
+  readonly answers: string;
+  /** cost in passes of the model, e.g. '1 forward + 1 backward' */
+  readonly passes: string;
+  /** true when the method weights a layer's feature maps (takes --layer) */
+  readonly needsLayer: boolean;
+  readonly usesGradients: boolean;
+  /** 'input': one value per input element (the input's shape); 'spatial': one value per pixel [N, H, W] */
+  readonly output: 'input' | 'spatial';
+  /** true when negative values mean something (render with a diverging colormap) */
+  readonly signed: boolean;
+}
+
+export interface MethodContext extends RunOptions {
+  readonly model: ImageModel;
+  /** the preprocessed batch, float32 in the model's layout */
+  readonly input: HostTensor;
+  /** the class explained for each example */
+  readonly classes: readonly number[];
+  /** the layer's tensor name (layer methods only) */
+  readonly layer?: string;
+  /** the forward pass, with the tensors `exposes` asked for */
+  readonly forward: ForwardResult;
+}
+
+export interface MethodResult {
+  /** the raw map: input-shaped ('input' methods) or [N, H, W] at the input's resolution ('spatial') */
+  readonly map: HostTensor;
+  /** layer methods: the map at the layer's resolution [N, h, w], before upsampling */
+  readonly layerMap?: HostTensor;
+}
+
+export interface Method extends MethodInfo {
+  /** tensors the forward pass must expose for this method (given the layer, for layer methods) */
+  exposes(model: ImageModel, layer: string | undefined): readonly string[];
+  explain(ctx: MethodContext): Promise<MethodResult>;
+}
