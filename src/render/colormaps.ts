@@ -105,3 +105,8 @@ export function colorAt(map: Colormap, t: number): [number, number, number] {
   const i = colormapIndex(t) * 3;
   return [map.lut[i]!, map.lut[i + 1]!, map.lut[i + 2]!];
 }
+
+/** The colormap used when none is named: diverging for signed display ('all'), turbo otherwise. */
+export function defaultColormapFor(sign: 'positive' | 'negative' | 'absolute' | 'all'): ColormapName {
+  return sign === 'all' ? 'rdbu' : 'turbo';
+}
