@@ -2,6 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import h5wasm from 'h5wasm';
+import type { File as H5File } from 'h5wasm';
 import { h5Source, isHdf5 } from '../../src/import/h5.js';
 import { CnnlensError } from '../../src/errors.js';
 import type { KerasSource } from '../../src/import/types.js';
@@ -97,7 +98,7 @@ test('h5: not an HDF5 file, a truncated file, a damaged file', async () => {
   await expectFormatError(damaged, /damaged|missing|not valid JSON|no 'model_config'|listed/);
 });
 
-async function h5With(build: (f: h5wasm.File) => void): Promise<Uint8Array> {
+async function h5With(build: (f: H5File) => void): Promise<Uint8Array> {
   const { FS } = await h5wasm.ready;
   const f = new h5wasm.File('/h5-test.h5', 'w');
   build(f);

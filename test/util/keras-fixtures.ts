@@ -11,7 +11,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import h5wasm from 'h5wasm';
-import type { Group } from 'h5wasm';
+import type { File as H5File, Group } from 'h5wasm';
 import { zipSync } from 'fflate';
 import { Random } from '../../src/util/random.js';
 import { toSnakeCase } from '../../src/import/keras-file.js';
@@ -27,14 +27,15 @@ export async function tfjsCpu(): Promise<void> {
 export function randomizeWeights(model: tf.LayersModel, seed: number): void {
   const rnd = new Random(seed);
   const values = model.weights.map((w) => {
-    const n = w.shape.reduce((a, b) => a * b, 1);
+    const shape = w.shape as number[];
+    const n = shape.reduce((a, b) => a * b, 1);
     const short = w.originalName.split('/').pop()!;
     const data =
       short === 'moving_variance' ? rnd.uniforms(n, 0.5, 1.5)
       : short === 'gamma' ? rnd.uniforms(n, 0.7, 1.3)
       : short.endsWith('kernel') ? rnd.normals(n, 0.3)
       : rnd.normals(n, 0.1);
-    return tf.tensor(data, w.shape, 'float32');
+    return tf.tensor(data, shape, 'float32');
   });
   model.setWeights(values);
   tf.dispose(values);
@@ -116,7 +117,7 @@ export function expectedWeights(model: tf.LayersModel): LayerWeights[] {
   return out;
 }
 
-async function writeH5(build: (file: h5wasm.File) => void): Promise<Uint8Array> {
+async function writeH5(build: (file: H5File) => void): Promise<Uint8Array> {
   const { FS } = await h5wasm.ready;
   const path = `/fixture-${Math.random().toString(36).slice(2)}.h5`;
   const file = new h5wasm.File(path, 'w');
