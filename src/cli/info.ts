@@ -6,13 +6,21 @@ import { DType, dtypeName, type Dim, type Model, type TensorType } from '../onnx
 import { loadModelFile } from '../onnx/load-file.js';
 import { inferShapes } from '../onnx/shapes.js';
 import { EXIT_OK, parseCommandArgs, processIO, table, type CliIO } from './common.js';
+import { DEFAULT_MODEL_NAME } from '../model/default-model.js';
+import type { ImageModel } from '../model/image-model.js';
+import type { InputSpec } from '../model/input-spec.js';
+import { featureMaps, resolveLayer } from '../model/layers.js';
+import { loadImageModel } from '../model/load-file.js';
 
-export const INFO_USAGE = `Usage: cnnlens info MODEL.onnx [--json] [--input-size HxW]
+export const INFO_USAGE = `Usage: cnnlens info [MODEL] [--json] [--input-size HxW]
 
 Lists the model's producer and opset, its inputs and outputs, how many nodes of each op type it
 has, and every tensor with its element type and shape. Tensors marked "conv feature map" are 4-D
 activations with a spatial size above 1x1 downstream of a convolution: the layers Grad-CAM and
-feature visualization can target.
+feature visualization can target. MODEL is an .onnx, .keras, .h5 or TF.js model.json file; without
+it, the default model (nsfwjs 4.4.0 MobileNetV2). For image classifiers it also shows the input
+spec (size, layout, value range, mean/std), the output kind, the class names, and the feature maps
+by the layer names CAM methods accept.
 
 Options:
   --json               print JSON instead of tables
@@ -47,7 +55,9 @@ export interface ModelInfo {
   readonly ops: readonly { readonly op: string; readonly count: number }[];
   readonly tensors: readonly TensorRow[];
   /** the conv feature map CAM methods use unless told otherwise (the last one larger than 1×1) */
-  readonly defaultCamLayer?: string;
+  readonly defaultLayer?: string;
+  /** for image classifiers: how pictures become the input, the output's kind, class names, feature maps by layer name */
+  readonly classifier?: ClassifierInfo;
   /** set when shape inference failed; tensor shapes then come from the model's own annotations */
   readonly shapeError?: string;
 }
@@ -162,7 +172,7 @@ export function describeModel(model: Model, options: { inputSize?: readonly [num
     nodeCount: g.nodes.length,
     ops,
     tensors,
-    ...(camLayer ? { defaultCamLayer: camLayer.name } : {}),
+    ...(camLayer ? { defaultLayer: camLayer.name } : {}),
     ...(shapeError !== undefined ? { shapeError } : {}),
   };
 }
@@ -182,7 +192,17 @@ export function formatInfo(info: ModelInfo): string {
   const maps = info.tensors.filter((t) => t.convFeatureMap).length;
   s += `\ntensors (${info.tensors.length}, ${maps} conv feature maps)\n`;
   s += table([['name', 'op', 'type', 'shape', ''], ...info.tensors.map((t) => [t.name, t.op, t.type, formatDims(t.shape), t.convFeatureMap ? 'conv feature map' : ''])], '  ');
-  if (info.defaultCamLayer) s += `\ndefault layer for CAM methods: ${info.defaultCamLayer} (the last conv feature map larger than 1×1)\n`;
+  if (info.classifier) {
+    const c = info.classifier;
+    const spec = c.inputSpec;
+    s += `\nas an image classifier\n${table([
+      ['input', `${spec.layout} ${spec.channels}x${spec.height}x${spec.width}, range [${spec.range.join(', ')}]${spec.mean ? `, mean [${spec.mean.join(', ')}]` : ''}${spec.std ? `, std [${spec.std.join(', ')}]` : ''}, ${spec.resize} (${spec.source})`],
+      ['output', `${c.output.kind}, ${c.output.classes} classes; explained: '${c.output.logits}'`],
+      ...(c.labels ? [['classes', listForMessage(c.labels, 20)]] : []),
+    ], '  ')}`;
+    s += `\nfeature maps (layer, tensor, shape)\n${table(c.featureMaps.map((m) => [m.name, m.tensor, formatDims(m.shape)]), '  ')}`;
+  }
+  if (info.defaultLayer) s += `\ndefault layer for CAM methods: ${info.classifier?.defaultLayer ?? info.defaultLayer} (the last conv feature map larger than 1×1)\n`;
   if (info.shapeError) s += `\nnote: shape inference failed, shapes shown are the model's own annotations: ${info.shapeError}\n`;
   return s;
 }
@@ -191,6 +211,33 @@ export function formatInfo(info: ModelInfo): string {
 export function infoJson(info: ModelInfo): string {
   // JSON escapes newlines inside strings, so ',\n' and '[\n' only occur as layout
   return JSON.stringify(info, null, 2).replace(/\[\n\s*([^[\]{}]*?)\n\s*\]/g, (_, inner: string) => `[${inner.split(/,\n\s*/).join(', ')}]`);
+}
+
+export interface ClassifierInfo {
+  readonly inputSpec: InputSpec;
+  readonly output: ImageModel['output'];
+  readonly labels?: readonly string[];
+  /** conv feature maps: the layer name users give (Keras names for imported models), its tensor, its shape */
+  readonly featureMaps: readonly { readonly name: string; readonly tensor: string; readonly shape: readonly Dim[] | null }[];
+  /** the layer name CAM methods use by default */
+  readonly defaultLayer?: string;
+}
+
+export function classifierInfo(model: ImageModel): ClassifierInfo {
+  const maps = featureMaps(model);
+  let defaultLayer: string | undefined;
+  try {
+    defaultLayer = resolveLayer(model).name;
+  } catch {
+    // no feature map: nothing for CAM methods
+  }
+  return {
+    inputSpec: model.input,
+    output: model.output,
+    ...(model.labels ? { labels: model.labels } : {}),
+    featureMaps: maps.map((m) => ({ name: m.label, tensor: m.name, shape: m.shape })),
+    ...(defaultLayer ? { defaultLayer } : {}),
+  };
 }
 
 export async function infoCommand(argv: string[], io: CliIO = processIO): Promise<number> {
@@ -203,13 +250,29 @@ export async function infoCommand(argv: string[], io: CliIO = processIO): Promis
     io.out(INFO_USAGE);
     return EXIT_OK;
   }
-  if (positionals.length !== 1) {
-    fail('USAGE', `cnnlens info takes one model file, got ${positionals.length === 0 ? 'none' : positionals.map((p) => `'${p}'`).join(' ')}. Run 'cnnlens info --help'.`);
+  if (positionals.length > 1) {
+    fail('USAGE', `cnnlens info takes one model file, got ${positionals.map((p) => `'${p}'`).join(' ')}. Run 'cnnlens info --help'.`);
   }
-  const file = positionals[0]!;
+  const file = positionals[0];
   const inputSize = values['input-size'] !== undefined ? parseInputSize(values['input-size']) : undefined;
-  const model = loadModelFile(file);
-  const info = describeModel(model, { file, ...(inputSize ? { inputSize } : {}) });
+  let model: Model;
+  let classifier: ClassifierInfo | undefined;
+  if (file === undefined || !file.toLowerCase().endsWith('.onnx')) {
+    const loaded = await loadImageModel(file, inputSize ? { spec: { height: inputSize[0], width: inputSize[1] } } : {});
+    model = loaded.model.onnx;
+    classifier = classifierInfo(loaded.model);
+  } else {
+    model = loadModelFile(file);
+    try {
+      const loaded = await loadImageModel(file, inputSize ? { spec: { height: inputSize[0], width: inputSize[1] } } : {});
+      classifier = classifierInfo(loaded.model);
+    } catch (e) {
+      // not an image classifier cnnlens can explain as is: the graph listing still helps
+      if (!(e instanceof CnnlensError)) throw e;
+    }
+  }
+  const described = describeModel(model, { file: file ?? DEFAULT_MODEL_NAME, ...(inputSize ? { inputSize } : {}) });
+  const info: ModelInfo = classifier ? { ...described, classifier, ...(classifier.defaultLayer ? { defaultLayer: classifier.defaultLayer } : {}) } : described;
   io.out(values.json ? `${infoJson(info)}\n` : formatInfo(info));
   return EXIT_OK;
 }

@@ -6,6 +6,7 @@ import { fail, listForMessage } from '../errors.js';
 import { EXIT_OK, EXIT_USAGE, processIO, runWithExitCode, version, type CliIO, type CommandRun } from './common.js';
 import { gradientCommand } from './gradient.js';
 import { infoCommand } from './info.js';
+import { explainCommand } from './explain.js';
 
 export interface Command {
   readonly summary: string;
@@ -13,6 +14,7 @@ export interface Command {
 }
 
 export const COMMANDS: Readonly<Record<string, Command>> = Object.freeze({
+  explain: { summary: 'explain a classifier\'s decision on images: overlays, raw maps, figures (gradcam, saliency, ...)', run: (argv, io) => explainCommand(argv, io) },
   info: { summary: "list a model's inputs, outputs, ops and tensors (with conv feature maps)", run: infoCommand },
   gradient: { summary: 'gradient of a class score w.r.t. the input or a tensor, as .npy', run: (argv, io) => gradientCommand(argv, io) },
 });
@@ -22,7 +24,7 @@ export function mainUsage(): string {
   const w = Math.max(...names.map((n) => n.length));
   return `Usage: cnnlens <command> [options]
 
-Explains what convolutional image classifiers (ONNX models) see.
+Explains what convolutional image classifiers (ONNX, Keras, TF.js models) see.
 
 Commands:
 ${names.map((n) => `  ${n.padEnd(w)}  ${COMMANDS[n]!.summary}`).join('\n')}

@@ -1,0 +1,139 @@
+/**
+ * Node-only: a model file (ONNX, Keras .keras / .h5, TF.js model.json) or the default model, with its
+ * input spec and class names settled, as an ImageModel. Says what it decided in `notes`.
+ */
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { fail } from '../errors.js';
+import { convertKeras } from '../import/convert.js';
+import { h5Source } from '../import/h5.js';
+import { kerasFileSource } from '../import/keras-file.js';
+import { readTfjsFiles } from '../import/tfjs-file.js';
+import type { ImportedModel } from '../import/types.js';
+import { loadModelFile } from '../onnx/load-file.js';
+import type { Model } from '../onnx/ir.js';
+import { DEFAULT_MODEL_NAME, DEFAULT_MODEL_SPEC, defaultModel } from './default-model.js';
+import { imageModel, type ImageModel } from './image-model.js';
+import { checkParts, metadataSpec, resolveInputSpec, type SpecParts } from './spec-resolve.js';
+
+export interface ModelFileOptions {
+  /** spec parts given as options (win over everything else) */
+  readonly spec?: SpecParts;
+  /** a sidecar JSON file; default: `<model>.cnnlens.json` when it exists */
+  readonly specFile?: string;
+  /** a labels file: one class name per line, or a JSON array */
+  readonly labelsFile?: string;
+}
+
+export interface LoadedModel {
+  readonly model: ImageModel;
+  /** what was decided and why, one line each (for the CLI to print) */
+  readonly notes: readonly string[];
+}
+
+function readText(path: string, what: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (e) {
+    fail('IO', `${what} '${path}' cannot be read: ${(e as NodeJS.ErrnoException).code ?? String(e)}.`);
+  }
+}
+
+/** Class names from a file: a JSON array of strings, or one name per line. */
+export function readLabels(path: string): string[] {
+  const text = readText(path, 'labels file');
+  if (text.trimStart().startsWith('[')) {
+    let v: unknown;
+    try {
+      v = JSON.parse(text);
+    } catch (e) {
+      fail('USAGE', `labels file '${path}' looks like JSON but does not parse: ${(e as Error).message}`);
+    }
+    if (!Array.isArray(v) || v.some((x) => typeof x !== 'string')) fail('USAGE', `labels file '${path}' must be a JSON array of strings.`);
+    return v as string[];
+  }
+  return text.split(/\r?\n/).map((l) => l.trim()).filter((l) => l !== '');
+}
+
+function readSidecar(path: string): { parts: SpecParts; labels?: string[] } {
+  let v: unknown;
+  try {
+    v = JSON.parse(readText(path, 'spec file'));
+  } catch (e) {
+    if (e instanceof SyntaxError) fail('USAGE', `spec file '${path}' is not valid JSON: ${e.message}`);
+    throw e;
+  }
+  const parts = checkParts(v, `spec file '${path}'`);
+  const labels = (v as { labels?: unknown }).labels;
+  if (labels !== undefined && (!Array.isArray(labels) || labels.some((x) => typeof x !== 'string'))) fail('USAGE', `spec file '${path}': 'labels' must be a list of strings.`);
+  return { parts, ...(labels ? { labels: labels as string[] } : {}) };
+}
+
+async function importFile(path: string): Promise<ImportedModel> {
+  const lower = path.toLowerCase();
+  if (lower.endsWith('.json')) return convertKeras(await readTfjsFiles(path));
+  const bytes = new Uint8Array(readFileSync(path));
+  if (lower.endsWith('.keras')) return convertKeras(await kerasFileSource(bytes));
+  return convertKeras(await h5Source(bytes));
+}
+
+const KINDS = '.onnx, .keras, .h5 / .hdf5, or a TF.js model.json (or a folder holding one)';
+
+/** Loads a model file, or the default model when `path` is undefined. */
+export async function loadImageModel(path: string | undefined, options: ModelFileOptions = {}): Promise<LoadedModel> {
+  let onnx: Model;
+  let layers: ReadonlyMap<string, string> | undefined;
+  let modelParts: SpecParts | undefined;
+  let labels: readonly string[] | undefined;
+  let name: string;
+  let source: string;
+  const notes: string[] = [];
+  if (path === undefined) {
+    const d = await defaultModel();
+    onnx = d.onnx;
+    layers = d.layers;
+    labels = d.labels;
+    modelParts = DEFAULT_MODEL_SPEC;
+    name = DEFAULT_MODEL_NAME;
+    source = 'nsfwjs@4.4.0 (npm package, MIT licence)';
+    notes.push(`model: the default model, ${DEFAULT_MODEL_NAME} (${d.imported ? `imported from the nsfwjs package${d.cachedAt ? `, cached at ${d.cachedAt}` : ''}` : `cached at ${d.cachedAt}`})`);
+  } else {
+    if (!existsSync(path)) fail('IO', `model file '${path}' does not exist.`);
+    let file = path;
+    if (statSync(path).isDirectory()) {
+      file = join(path, 'model.json');
+      if (!existsSync(file)) fail('IO', `'${path}' is a folder without a model.json; give a model file: ${KINDS}.`);
+    }
+    const lower = file.toLowerCase();
+    name = basename(path);
+    source = path;
+    if (lower.endsWith('.onnx')) {
+      onnx = loadModelFile(file);
+      modelParts = metadataSpec(onnx);
+      const meta = onnx.metadata.find((m) => m.key === 'cnnlens.labels')?.value;
+      if (meta) labels = JSON.parse(meta) as string[];
+    } else if (/\.(keras|h5|hdf5|json)$/.test(lower)) {
+      const imported = await importFile(file);
+      onnx = imported.model;
+      layers = imported.layers;
+      const h = imported.inputHints;
+      // a model that starts with Rescaling/Normalization takes raw pixel values
+      modelParts = { ...(h.height ? { height: h.height } : {}), ...(h.width ? { width: h.width } : {}), ...(h.channels ? { channels: h.channels } : {}), ...(h.hasPreprocessing ? { range: [0, 255] as const } : {}) };
+      notes.push(`model: ${name}, imported from ${imported.format === 'tfjs' ? 'TF.js layers format' : imported.format === 'keras' ? 'Keras 3 .keras' : 'Keras .h5'}${h.hasPreprocessing ? ' (it starts with its own preprocessing layers: fed raw pixels 0..255)' : ''}`);
+    } else {
+      fail('USAGE', `'${path}': unknown model file type; cnnlens reads ${KINDS}.`);
+    }
+  }
+  const sidecarPath = options.specFile ?? (path !== undefined && existsSync(`${path}.cnnlens.json`) ? `${path}.cnnlens.json` : undefined);
+  const sidecar = sidecarPath ? readSidecar(sidecarPath) : undefined;
+  if (sidecar?.labels) labels = sidecar.labels;
+  if (options.labelsFile) labels = readLabels(options.labelsFile);
+  const resolved = resolveInputSpec(onnx, {
+    ...(options.spec ? { options: options.spec } : {}),
+    ...(sidecar && sidecarPath ? { sidecar: { path: sidecarPath, parts: sidecar.parts } } : {}),
+    ...(modelParts ? { model: modelParts } : {}),
+  });
+  notes.push(...resolved.notes);
+  const model = imageModel(onnx, { name, source, input: resolved.spec, ...(labels ? { labels } : {}), ...(layers ? { layers } : {}) });
+  return { model, notes };
+}
