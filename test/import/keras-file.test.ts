@@ -116,7 +116,7 @@ test('keras: tf.keras 2.13 files name the layer list _layer_checkpoint_dependenc
   copy(src, dst);
   src.close();
   dst.close();
-  files['model.weights.h5'] = FS.readFile('/k213-out.h5');
+  files['model.weights.h5'] = new Uint8Array(FS.readFile('/k213-out.h5'));
   FS.unlink('/k213-in.h5');
   FS.unlink('/k213-out.h5');
   const source = await kerasFileSource(fflate.zipSync(files));

@@ -253,7 +253,8 @@ export function k3Model(model: Obj): Obj {
   }
   // Keras 3 references a nested Sequential at node 0 (Keras 2: node 1); nested Functionals keep node 1
   const shifted = new Set((config['layers'] as Obj[]).filter((l) => l['class_name'] === 'Sequential').map((l) => l['name'] as string));
-  const endpoints = (refs: any[][]) => (refs.length === 1 ? refs[0]!.slice(0, 3) : refs.map((r) => r.slice(0, 3)));
+  const ref = (r: any[]) => [r[0], shifted.has(r[0]) ? r[1] - 1 : r[1], r[2]];
+  const endpoints = (refs: any[][]) => (refs.length === 1 ? ref(refs[0]!) : refs.map(ref));
   return {
     module: 'keras.src.models.functional',
     class_name: 'Functional',
