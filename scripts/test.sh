@@ -9,5 +9,6 @@ if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.j
 fi
 npm run build
 bash scripts/torch-fixtures.sh
+/usr/bin/python3 scripts/torch_cam_fixtures.py
 mapfile -t files < <(find src test -name '*.test.ts' | sort)
 exec node --import tsx --test --test-reporter=spec "${files[@]}"
