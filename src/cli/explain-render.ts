@@ -75,7 +75,7 @@ export function renderInput(model: ImageModel, items: readonly { example: { name
       overlays[method] = encodePng(img);
       const where = getMethod(method).needsLayer && result.layer ? ` @ ${result.layer.name}` : '';
       cells.push({ image: img, caption: `${getMethod(method).title}${where}` });
-      bars.push(renderColorbar({ colormap: cmap, domain: d.domain, width: img.width, label: getMethod(method).output === 'input' ? 'sum over channels' : 'map units' }));
+      bars.push(renderColorbar({ colormap: cmap, domain: d.domain, width: img.width, label: getMethod(method).output === 'input' ? `${getMethod(method).units}, summed over channels` : getMethod(method).units }));
     }
     const caption = `target: ${target.label} (logit ${target.score.toFixed(3)})`;
     const figure = encodePng(renderGrid([cells, bars.map((b) => (b ? { image: b } : null))], { title: caption }));

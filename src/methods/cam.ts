@@ -19,6 +19,7 @@ export const camMethod: Method = {
   usesGradients: false,
   output: 'spatial',
   signed: true,
+  units: 'sum_k w_k A_k',
   exposes: (_model, layer) => (layer ? [layer] : []),
   async explain(ctx) {
     const layer = ctx.layer ?? fail('USAGE', 'cam needs a layer.');

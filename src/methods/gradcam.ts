@@ -18,6 +18,7 @@ export const gradcamMethod: Method = {
   usesGradients: true,
   output: 'spatial',
   signed: false,
+  units: 'ReLU(sum_k alpha_k A_k)',
   exposes: (model, layer) => (layer ? [layer, ...headInputs(model, layer)] : []),
   async explain(ctx) {
     const layer = ctx.layer ?? fail('USAGE', 'gradcam needs a layer.');

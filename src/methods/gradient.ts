@@ -15,6 +15,7 @@ export const gradientMethod: Method = {
   usesGradients: true,
   output: 'input',
   signed: true,
+  units: 'd logit / d x',
   exposes: () => [],
   async explain(ctx) {
     return { map: await inputGradient(ctx.model, ctx.input, ctx.classes, ctx) };

@@ -16,6 +16,7 @@ export const saliencyMethod: Method = {
   usesGradients: true,
   output: 'spatial',
   signed: false,
+  units: 'max over channels of |d logit / d x|',
   exposes: () => [],
   async explain(ctx) {
     const grad = await inputGradient(ctx.model, ctx.input, ctx.classes, ctx);

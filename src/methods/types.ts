@@ -22,6 +22,8 @@ export interface MethodInfo {
   readonly output: 'input' | 'spatial';
   /** true when negative values mean something (render with a diverging colormap) */
   readonly signed: boolean;
+  /** what the map's values are, for colorbars (e.g. 'max_c |d logit / d x|') */
+  readonly units: string;
 }
 
 export interface MethodContext extends RunOptions {
