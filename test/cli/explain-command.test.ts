@@ -98,18 +98,21 @@ test('the default model explains the bundled cat photo (first use imports nsfwjs
   assert.match(again.err, /cached at/);
 });
 
-/** A PNG that claims to be 40000 x 40000 pixels: signature + IHDR only. */
+/** A PNG that claims to be 40000 x 40000 pixels: signature, IHDR, an IDAT with only a zlib header, IEND. */
 function hugePngHeader(): Buffer {
+  const chunk = (type: string, data: number[]) => {
+    const body = Buffer.concat([Buffer.from(type), Buffer.from(data)]);
+    const len = Buffer.alloc(4);
+    len.writeUInt32BE(data.length);
+    const crc = Buffer.alloc(4);
+    crc.writeUInt32BE(crc32(body) >>> 0);
+    return Buffer.concat([len, body, crc]);
+  };
   const ihdr = Buffer.alloc(13);
   ihdr.writeUInt32BE(40000, 0);
   ihdr.writeUInt32BE(40000, 4);
   ihdr.set([8, 2, 0, 0, 0], 8);
-  const body = Buffer.concat([Buffer.from('IHDR'), ihdr]);
-  const len = Buffer.alloc(4);
-  len.writeUInt32BE(13);
-  const crc = Buffer.alloc(4);
-  crc.writeUInt32BE(crc32(body) >>> 0);
-  return Buffer.concat([Buffer.from([137, 80, 78, 71, 13, 10, 26, 10]), len, body, crc]);
+  return Buffer.concat([Buffer.from([137, 80, 78, 71, 13, 10, 26, 10]), chunk('IHDR', [...ihdr]), chunk('IDAT', [0x78, 0x9c]), chunk('IEND', [])]);
 }
 
 test('bad input: a clear typed error, a non-zero exit code, no files left behind', { skip }, () => {
