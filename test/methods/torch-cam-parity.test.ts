@@ -12,9 +12,10 @@
  * Criterion (DESIGN.md, "Verification"), per example and per map:
  *   max |ours - ref64| / max |ref64| <= max(1e-3, 2 * e32)
  * where e32 is PyTorch float32's own error (same measure, same example) against the float64 reference.
- * For the photo through resnet18, e32 of the input gradient is ~5e-2: the photo's flat regions give
- * near-ties in the 3x3/2 max pool that float32 rounding breaks either way, so a few gradient entries
- * are routed to a neighbouring pixel; the noise image has e32 ~ 5e-7 and is held to 1e-3.
+ * For the photo through resnet18, e32 of the input gradient is ~5e-2: one window of the stem's 3x3/2
+ * max pool holds a near-tie that float32 breaks the other way than float64 (1 of 2 x 64 x 112 x 112
+ * pooled positions), so part of the gradient is routed to a neighbouring pixel. The bound for that
+ * example is therefore loose (~1e-1); the noise image has e32 ~ 5e-7 and is held to 1e-3.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
