@@ -73,6 +73,8 @@ class Converter {
   /** the input tensor and the outputs of preprocessing layers applied directly to it */
   private readonly inputLike = new Set<string>();
   input: { name: string; shape: (number | null)[] } | undefined;
+  /** layer names of each enclosing model level, outermost first: inner layers yield these names */
+  private readonly levels: Set<string>[] = [];
 
   constructor(readonly source: KerasSource) {}
 
@@ -87,10 +89,26 @@ class Converter {
     if (cls === 'Sequential') {
       const list = Array.isArray(config) ? config : isObject(config) ? config['layers'] : undefined;
       if (!Array.isArray(list) || list.length === 0) fail('MODEL_FORMAT', `${where}: a Sequential model without layers.`);
-      return [this.sequential(list.map((l, i) => layerEntry(l, `${where}, layer ${i}`)), path, inputs, where)];
+      const entries = list.map((l, i) => layerEntry(l, `${where}, layer ${i}`));
+      return this.level(entries, () => [this.sequential(entries, path, inputs, where)]);
     }
     if (!isObject(config) || !Array.isArray(config['layers'])) fail('MODEL_FORMAT', `${where}: a functional model config without a layers list.`);
-    return this.functional(config, path, inputs, where);
+    const entries = (config['layers'] as unknown[]).map((l, i) => layerEntry(l, `${where}, layer ${i}`));
+    return this.level(entries, () => this.functional(config, entries, path, inputs, where));
+  }
+
+  private level<T>(entries: readonly LayerEntry[], f: () => T): T {
+    this.levels.push(new Set(entries.map((e) => e.name)));
+    try {
+      return f();
+    } finally {
+      this.levels.pop();
+    }
+  }
+
+  /** True when an enclosing model level has a layer of this name (it keeps the plain name). */
+  private outerHas(name: string): boolean {
+    return this.levels.slice(0, -1).some((l) => l.has(name));
   }
 
   private sequential(entries: LayerEntry[], path: readonly string[], inputs: readonly Value[] | undefined, where: string): Value {
@@ -146,8 +164,7 @@ class Converter {
     return { name: tensor, shape, isInput: true };
   }
 
-  private functional(config: Json, path: readonly string[], inputs: readonly Value[] | undefined, where: string): Value[] {
-    const entries = (config['layers'] as unknown[]).map((l, i) => layerEntry(l, `${where}, layer ${i}`));
+  private functional(config: Json, entries: readonly LayerEntry[], path: readonly string[], inputs: readonly Value[] | undefined, where: string): Value[] {
     const byName = new Map(entries.map((e) => [e.name, e]));
     const refs = (key: string): [string, number, number][] => {
       const v = config[key];
@@ -231,14 +248,14 @@ class Converter {
   /** The layer's own name; prefixed by its enclosing models only on a clash. */
   private outputName(path: readonly string[], name: string, node: number): string {
     const base = node === 0 ? name : `${name}_call${node}`;
-    if (!this.b.isUsed(base)) return this.b.claim(base);
+    if (!this.b.isUsed(base) && !this.outerHas(base)) return this.b.claim(base);
     return this.b.fresh([...path, base].join('/'));
   }
 
   private record(path: readonly string[], name: string, tensor: string): void {
     const full = [...path, name].join('/');
     if (!this.layers.has(full)) this.layers.set(full, tensor);
-    if (!this.layers.has(name)) this.layers.set(name, tensor);
+    if (path.length === 0 || (!this.layers.has(name) && !this.outerHas(name))) this.layers.set(name, tensor);
   }
 }
 

@@ -16,9 +16,11 @@ const flatten: LayerConverter = (call) => {
 
 const reshape: LayerConverter = (call) => {
   const v = oneInput(call);
-  const target = call.layer.config['target_shape'];
+  const raw = call.layer.config['target_shape'];
+  // tfjs writes an inferred size as null, Keras as -1
+  const target = Array.isArray(raw) ? raw.map((d) => (d === null ? -1 : d)) : raw;
   if (!isIntList(target) || target.length === 0 || target.some((d) => d < -1 || d === 0) || target.filter((d) => d === -1).length > 1) {
-    malformed(call, `target_shape should be a list of positive sizes with at most one -1, got ${JSON.stringify(target)}`);
+    malformed(call, `target_shape should be a list of positive sizes with at most one -1, got ${JSON.stringify(raw)}`);
   }
   const known = v.shape.every((d) => d !== null);
   const inSize = v.shape.reduce<number>((a, d) => a * (d ?? 1), 1);
