@@ -220,7 +220,7 @@ class Converter {
       if (outs.length !== 1) fail('MODEL_UNSUPPORTED', `nested model '${e.name}' has ${outs.length} outputs; nested models with one output are supported.`);
       const out = this.outputName(path, e.name, node);
       this.b.op('Identity', [outs[0]!.name], [], out);
-      this.record(path, e.name, out);
+      if (node === 0) this.record(path, e.name, out);
       return { name: out, shape: outs[0]!.shape };
     }
     const conv = CONVERTERS[e.className];
@@ -241,7 +241,8 @@ class Converter {
     };
     const v = conv(call);
     if (preprocessing) this.inputLike.add(v.name);
-    this.record(path, e.name, v.name);
+    // a shared layer's later calls are reachable by tensor name (`<layer>_call<k>`); the map names the first
+    if (node === 0) this.record(path, e.name, v.name);
     return v;
   }
 

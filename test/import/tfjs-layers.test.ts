@@ -33,7 +33,7 @@ async function checkModel(model: tf.LayersModel, dims: number[], seed = 1, patch
   patch?.(files.modelJson['modelTopology'] as TopologyLayers);
   const { imported, error } = await compareWithTfjs(model, files, dims, seed);
   assert.ok(error <= TOL, `relative error ${error}`);
-  assertDifferentiable(imported);
+  assertDifferentiable(imported, dims);
   return imported;
 }
 
@@ -165,6 +165,28 @@ test('a nested functional base inside a Sequential (the transfer-learning shape)
     assert.ok(error <= TOL, `${dtype}: relative error ${error}`);
     reloaded.dispose();
   }
+});
+
+test('unknown input height and width stay symbolic (TF same padding via SAME_UPPER); a layer shared by two branches', async () => {
+  const l = L();
+  const x = tf.input({ shape: [null, null, 3], name: 'any_size' });
+  const shared = l.conv2d({ filters: 4, kernelSize: 3, strides: 2, padding: 'same', activation: 'relu', name: 'shared' });
+  const a = shared.apply(x) as tf.SymbolicTensor;
+  const pooled = l.maxPooling2d({ poolSize: 3, strides: 1, padding: 'same', name: 'mp' }).apply(x) as tf.SymbolicTensor;
+  const b = shared.apply(pooled) as tf.SymbolicTensor;
+  const sum = l.add({ name: 'sum' }).apply([a, b]) as tf.SymbolicTensor;
+  const gap = l.globalAveragePooling2d({ name: 'gap' }).apply(sum) as tf.SymbolicTensor;
+  const out = l.dense({ units: 3, name: 'out' }).apply(gap) as tf.SymbolicTensor;
+  const m = tf.model({ inputs: x, outputs: out });
+  const imported = await checkModel(m, [2, 11, 8, 3]);
+  assert.deepEqual(imported.model.graph.inputs[0]!.type?.shape, ['N', 'H', 'W', 3]);
+  assert.deepEqual(imported.inputHints, { channels: 3, hasPreprocessing: false });
+  assert.equal(imported.layers.get('shared'), 'shared');
+  assert.ok(imported.model.graph.nodes.some((n) => n.outputs[0] === 'shared_call1'));
+  setRandomWeights(m, 2);
+  const files = await saveTfjs(m);
+  const { error } = await compareWithTfjs(m, files, [1, 7, 9, 3], 2);
+  assert.ok(error <= TOL, `relative error at another size ${error}`);
 });
 
 test('model.json and weight shards read from files; a missing shard is an IO error naming it', async () => {

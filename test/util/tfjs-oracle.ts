@@ -205,9 +205,11 @@ export async function compareWithTfjs(model: tf.LayersModel, files: TfjsFiles, d
   return { imported, error };
 }
 
-/** The engine must accept the converted graph: d(first output)/d(input). */
-export function assertDifferentiable(imported: ImportedModel): void {
+/** The engine must accept the converted graph: d(first output)/d(input), at the given input size if it is symbolic. */
+export function assertDifferentiable(imported: ImportedModel, dims?: readonly number[]): void {
   const model = imported.model;
-  const d = differentiate(model, { wrt: [model.graph.inputs[0]!.name], seeds: [model.graph.outputs[0]!.name] });
+  const input = model.graph.inputs[0]!.name;
+  const inputShapes = dims ? { [input]: ['N', ...dims.slice(1)] } : undefined;
+  const d = differentiate(model, { wrt: [input], seeds: [model.graph.outputs[0]!.name], ...(inputShapes ? { inputShapes } : {}) });
   assert.equal(d.grads.length, 1);
 }
