@@ -14,6 +14,10 @@ need=()
 if ! "$PY" -c 'import torch, torchvision' >/dev/null 2>&1; then
   need+=(python3-torch python3-torchvision)
 fi
+# matplotlib: the colormap test compares cnnlens's colormaps with matplotlib's own tables
+if ! "$PY" -c 'import matplotlib' >/dev/null 2>&1; then
+  need+=(python3-matplotlib)
+fi
 if ! /sbin/ldconfig -p 2>/dev/null | grep -q 'libopenblas\.so\.0'; then
   need+=(libopenblas0-pthread)
 fi

@@ -147,9 +147,26 @@ describe('infoCommand', () => {
     assert.equal(JSON.parse(js.stdout).tensors.length, 10);
   });
 
+  it('describes the default model as an image classifier: input spec, classes, feature maps by Keras name, default layer', async () => {
+    const js = capture();
+    assert.equal(await infoCommand(['--json'], js), 0);
+    const info = JSON.parse(js.stdout);
+    assert.equal(info.defaultLayer, 'out_relu');
+    const c = info.classifier;
+    assert.deepEqual([c.inputSpec.layout, c.inputSpec.height, c.inputSpec.width, c.inputSpec.channels], ['NHWC', 224, 224, 3]);
+    assert.deepEqual(c.inputSpec.range, [0, 1]);
+    assert.equal(c.output.kind, 'softmax');
+    assert.equal(c.labels.length, 5);
+    const last = c.featureMaps.find((m: { name: string }) => m.name === 'out_relu');
+    assert.deepEqual(last.shape, ['N', 1280, 7, 7]);
+    const table = capture();
+    assert.equal(await infoCommand([], table), 0);
+    assert.match(table.stdout, /default layer for CAM methods: out_relu/);
+  });
+
   it('throws typed errors for bad usage and bad files', async () => {
     const code = (c: string) => (e: unknown) => e instanceof CnnlensError && e.code === c;
-    await assert.rejects(infoCommand([], capture()), code('USAGE'));
+    await assert.rejects(infoCommand(['m.onnx', '--input-size', 'big'], capture()), code('USAGE'));
     await assert.rejects(infoCommand(['a.onnx', 'b.onnx'], capture()), code('USAGE'));
     await assert.rejects(infoCommand([join(dir, 'm.onnx'), '--frobnicate'], capture()), code('USAGE'));
     await assert.rejects(infoCommand([join(dir, 'missing.onnx')], capture()), code('IO'));

@@ -25,7 +25,10 @@ export interface WeightSource {
 
 /** A Keras model as its file holds it. */
 export interface KerasSource {
-  /** the `{class_name, config}` object of the model (Keras 2 or Keras 3 dialect) */
+  /**
+   * the `{class_name, config}` object of the model in the Keras 2 dialect (`inbound_nodes` as nested
+   * arrays, `batch_input_shape`); the `.keras` reader rewrites Keras 3 configs into it
+   */
   readonly modelConfig: unknown;
   readonly weights: WeightSource;
   /** 'tfjs' | 'keras' | 'h5', for messages and metadata */

@@ -3,6 +3,7 @@
  * the layer the CAM methods weight), then each method on the shared engine. Platform neutral: the CLI
  * and the explorer both call this.
  */
+import { fail } from '../errors.js';
 import type { HostTensor } from '../runtime/backend.js';
 import type { ImageModel } from '../model/image-model.js';
 import { resolveLayer, type LayerChoice } from '../model/layers.js';
@@ -44,6 +45,9 @@ export interface ExplainResult {
 }
 
 export async function explain(model: ImageModel, input: HostTensor, options: ExplainOptions): Promise<ExplainResult> {
+  const top = options.top ?? 5;
+  if (!Number.isInteger(top) || top < 1) fail('USAGE', `top must be a positive integer (predictions to report), got ${String(options.top)}.`);
+  if (options.methods.length === 0) fail('USAGE', 'no method to run.');
   const methods = options.methods.map(getMethod);
   const target = resolveTarget(model, options.target ?? 'top');
   const layer = methods.some((m) => m.needsLayer) ? resolveLayer(model, options.layer) : undefined;
@@ -53,7 +57,7 @@ export async function explain(model: ImageModel, input: HostTensor, options: Exp
   const forwardMs = performance.now() - t0;
   const batch = input.dims[0]!;
   const probs = probabilities(model, fwd.logits.data as Float32Array, batch);
-  const predictions = probs.map((p) => topK(p, options.top ?? 5).map(({ index, probability }) => ({ index, label: className(model, index), probability })));
+  const predictions = probs.map((p) => topK(p, top).map(({ index, probability }) => ({ index, label: className(model, index), probability })));
   const classes = probs.map((_, b) => (target === 'top' ? predictions[b]![0]!.index : target));
   const scores = targetScores(model, fwd.logits.data as Float32Array, classes);
   const results: MethodRun[] = [];

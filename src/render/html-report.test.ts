@@ -5,7 +5,6 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { CnnlensError } from '../errors.js';
 import { base64, escapeHtml, htmlReport } from './html-report.js';
-import { writePngFileAtomic } from './png-file.js';
 import { encodePng } from './png.js';
 
 describe('htmlReport', () => {
@@ -36,24 +35,5 @@ describe('htmlReport', () => {
     assert.ok(html.includes('<td>12.3457</td>') && html.includes('<td>[281,282]</td>'));
     assert.ok(!/(?:src|href)="(?!data:)/.test(html), 'no external resources');
     assert.equal(escapeHtml(`<&>"'`), '&lt;&amp;&gt;&quot;&#39;');
-  });
-});
-
-describe('writePngFileAtomic', () => {
-  it('writes the bytes and leaves no temporary file; a missing directory is an IO error', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'cnnlens-png-'));
-    try {
-      const bytes = encodePng({ width: 1, height: 1, data: Uint8Array.from([1, 2, 3]) });
-      await writePngFileAtomic(join(dir, 'a.png'), bytes);
-      await writePngFileAtomic(join(dir, 'a.png'), bytes); // overwrite
-      assert.deepEqual(new Uint8Array(readFileSync(join(dir, 'a.png'))), bytes);
-      assert.deepEqual(readdirSync(dir), ['a.png']);
-      await assert.rejects(writePngFileAtomic(join(dir, 'nope', 'b.png'), bytes), (e: unknown) => e instanceof CnnlensError && e.code === 'IO' && /does not exist/.test(e.message));
-      mkdirSync(join(dir, 'sub.png'));
-      await assert.rejects(writePngFileAtomic(join(dir, 'sub.png'), bytes), (e: unknown) => e instanceof CnnlensError && e.code === 'IO');
-      assert.deepEqual(readdirSync(dir).sort(), ['a.png', 'sub.png']);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
   });
 });
