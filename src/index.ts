@@ -15,3 +15,35 @@ export { SessionCache, cacheKey, modelId } from './runtime/cache.js';
 export { runBatched, type BatchOptions } from './runtime/batch.js';
 export { readNpy, writeNpy, type NpyArray } from './data/npy.js';
 export { Random } from './util/random.js';
+// models: input specs, targets, layers
+export { imageModel, declaredInput, type ImageModel, type OutputInfo, type OutputKind } from './model/image-model.js';
+export type { InputSpec, Layout } from './model/input-spec.js';
+export { resolveInputSpec, checkParts, layoutFromShape, metadataSpec, type SpecParts, type SpecSources, type ResolvedSpec } from './model/spec-resolve.js';
+export { resolveTarget, probabilities, topK, className, logitSeed, targetScores, type TargetSpec } from './model/targets.js';
+export { featureMaps, resolveLayer, type LayerChoice } from './model/layers.js';
+export { headGraph, type Head } from './model/head.js';
+export { linearHeadAfter, type LinearHead } from './model/linear-head.js';
+// methods
+export { explain, type ExplainOptions, type ExplainResult, type MethodRun, type Prediction } from './methods/explain.js';
+export { methods, methodIds, getMethod } from './methods/registry.js';
+export { forward, layerGradient, inputGradient, headInputs, type RunOptions, type ForwardResult } from './methods/engine.js';
+export type { Method, MethodInfo, MethodContext, MethodResult } from './methods/types.js';
+// import (Keras, TF.js)
+export { convertKeras } from './import/convert.js';
+export { tfjsSource } from './import/tfjs.js';
+export { kerasFileSource } from './import/keras-file.js';
+export { h5Source } from './import/h5.js';
+export type { KerasSource, WeightSource, WeightArray, ImportedModel } from './import/types.js';
+// images and rendering
+export type { RgbImage, RgbaImage, Rect } from './image/types.js';
+export { preprocess, fitToInput } from './image/preprocess.js';
+export { resizeBilinear } from './image/resample.js';
+export { tensorToImage } from './image/from-tensor.js';
+export { colormap, COLORMAP_NAMES, defaultColormapFor, type ColormapName, type Colormap } from './render/colormaps.js';
+export { normalizeMaps, normalizeMap, percentile, SIGN_MODES, NORMALIZE_MODES, type NormalizeMode, type SignMode, type RawMap, type DisplayMap } from './render/normalize.js';
+export { overlay, heatmapImage } from './render/overlay.js';
+export { upsampleBilinear } from './render/upsample.js';
+export { renderGrid, type GridCell, type GridOptions } from './render/grid.js';
+export { renderColorbar } from './render/colorbar.js';
+export { encodePng } from './render/png.js';
+export { htmlReport } from './render/html-report.js';

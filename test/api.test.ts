@@ -6,13 +6,24 @@ import * as nodeApi from '../src/node.js';
 
 test('public API export list', () => {
   assert.deepEqual(Object.keys(api).sort(), [
-    'CnnlensError', 'DType', 'GraphEditor', 'GraphIndex', 'RULE_SET_NAMES', 'Random', 'RuleContext', 'SessionCache',
-    'attr', 'attrFloat', 'attrInt', 'attrInts', 'attrString', 'attrTensor', 'attrs', 'cacheKey', 'computeGradient', 'convFeatureMaps',
-    'decodeModel', 'defaultCamLayer', 'defaultOpset', 'differentiableOps', 'differentiate', 'doubleTensor', 'dtypeName', 'dtypeSize',
-    'encodeModel', 'floatTensor', 'foldShapeComputations', 'gradName', 'inferShapes', 'int64Tensor', 'isSpatialMap', 'loadModel',
-    'logitTensor', 'makeModel', 'modelId', 'normalizeOpset', 'numel', 'readNpy', 'realTensor', 'releaseGradientSessions',
-    'renamed', 'ruleSet', 'runBatched', 'runGradientJob', 'saveModel', 'seedName', 'standardRules', 'tensorValues',
-    'topologicalNodes', 'withGraph', 'writeNpy',
+    'COLORMAP_NAMES', 'CnnlensError', 'DType', 'GraphEditor', 'GraphIndex', 'NORMALIZE_MODES', 'RULE_SET_NAMES',
+    'Random', 'RuleContext', 'SIGN_MODES', 'SessionCache', 'attr', 'attrFloat', 'attrInt', 'attrInts', 'attrString',
+    'attrTensor', 'attrs', 'cacheKey', 'checkParts', 'className', 'colormap', 'computeGradient', 'convFeatureMaps',
+    'convertKeras', 'declaredInput', 'decodeModel', 'defaultCamLayer', 'defaultColormapFor', 'defaultOpset',
+    'differentiableOps', 'differentiate', 'doubleTensor', 'dtypeName', 'dtypeSize', 'encodeModel', 'encodePng',
+    'explain', 'featureMaps', 'fitToInput', 'floatTensor', 'foldShapeComputations', 'forward', 'getMethod',
+    'gradName', 'h5Source', 'headGraph', 'headInputs', 'heatmapImage', 'htmlReport', 'imageModel', 'inferShapes',
+    'inputGradient', 'int64Tensor', 'isSpatialMap', 'kerasFileSource', 'layerGradient', 'layoutFromShape',
+    'linearHeadAfter', 'loadModel', 'logitSeed', 'logitTensor', 'makeModel', 'metadataSpec', 'methodIds', 'methods',
+    'modelId', 'normalizeMap', 'normalizeMaps', 'normalizeOpset', 'numel', 'overlay', 'percentile', 'preprocess',
+    'probabilities', 'readNpy', 'realTensor', 'releaseGradientSessions', 'renamed', 'renderColorbar', 'renderGrid',
+    'resizeBilinear', 'resolveInputSpec', 'resolveLayer', 'resolveTarget', 'ruleSet', 'runBatched', 'runGradientJob',
+    'saveModel', 'seedName', 'standardRules', 'targetScores', 'tensorToImage', 'tensorValues', 'tfjsSource', 'topK',
+    'topologicalNodes', 'upsampleBilinear', 'withGraph', 'writeNpy',
   ]);
-  assert.deepEqual(Object.keys(nodeApi).sort(), ['loadModelFile', 'nodeBackend', 'readNpyFile', 'writeNpyFileAtomic']);
+  assert.deepEqual(Object.keys(nodeApi).sort(), [
+    'DEFAULT_MODEL_NAME', 'DEFAULT_MODEL_SPEC', 'NSFWJS_LABELS', 'NSFWJS_VERSION', 'cacheDir', 'defaultModel',
+    'loadImageModel', 'loadModelFile', 'nodeBackend', 'nsfwjsSource', 'readImageBytes', 'readImageFile',
+    'readLabels', 'readNpyFile', 'readTfjsFiles', 'writeFileAtomic', 'writeNpyFileAtomic',
+  ]);
 });
