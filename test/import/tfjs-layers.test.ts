@@ -18,7 +18,7 @@ import { tfjsSource } from '../../src/import/tfjs.js';
 import { readTfjsFiles } from '../../src/import/tfjs-file.js';
 import type { KerasSource, WeightArray } from '../../src/import/types.js';
 import { Random } from '../../src/util/random.js';
-import { assertDifferentiable, compareWithTfjs, quantize, randomInput, runImported, saveTfjs, setRandomWeights, tf, tfReady, type TfjsFiles } from '../util/tfjs-oracle.js';
+import { assertDifferentiable, compareWithTfjs, loadTfjs, quantize, randomInput, runImported, saveTfjs, setRandomWeights, tf, tfReady, type TfjsFiles } from '../util/tfjs-oracle.js';
 
 const TOL = 1e-4;
 
@@ -160,7 +160,7 @@ test('a nested functional base inside a Sequential (the transfer-learning shape)
   // the same model with its weights quantized as tensorflowjs_converter does; tfjs dequantizes them itself
   for (const dtype of ['uint8', 'uint16', 'float16'] as const) {
     const files = await quantize(await saveTfjs(m), dtype);
-    const reloaded = await (await import('../util/tfjs-oracle.js')).loadTfjs(files);
+    const reloaded = await loadTfjs(files);
     const { error } = await compareWithTfjs(reloaded, files, [2, 12, 12, 3], 5);
     assert.ok(error <= TOL, `${dtype}: relative error ${error}`);
     reloaded.dispose();
