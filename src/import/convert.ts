@@ -186,6 +186,24 @@ class Converter {
       done.set(`${name}#0`, v);
     });
 
+    // Keras 2 numbers the calls of a nested model from 1 in references (its node 0, the one linking its
+    // own Input to its output, is left out of `inbound_nodes`); tfjs numbers them from 0. A reference
+    // one past the end of a layer's `inbound_nodes` tells which convention the file uses.
+    const maxRef = new Map<string, number>();
+    const noteRef = (ref: unknown) => {
+      if (Array.isArray(ref) && typeof ref[0] === 'string' && typeof ref[1] === 'number') maxRef.set(ref[0], Math.max(maxRef.get(ref[0]) ?? 0, ref[1]));
+    };
+    for (const e of entries) {
+      const inbound = e.raw['inbound_nodes'];
+      if (Array.isArray(inbound)) for (const call of inbound) if (Array.isArray(call)) call.forEach(noteRef);
+    }
+    outputRefs.forEach(noteRef);
+    const nodeOffset = (e: LayerEntry): number => {
+      const inbound = e.raw['inbound_nodes'];
+      const calls = Array.isArray(inbound) ? inbound.length : 0;
+      return MODEL_CLASSES.has(e.className) && (maxRef.get(e.name) ?? 0) >= calls ? 1 : 0;
+    };
+
     const resolve = (name: string, node: number, tensor: number, stack: Set<string>): Value => {
       const key = `${name}#${node}`;
       const have = done.get(key);
@@ -196,8 +214,9 @@ class Converter {
       if (stack.has(key)) fail('MODEL_FORMAT', `${where}: layer '${name}' is part of a cycle.`);
       stack.add(key);
       const inbound = e.raw['inbound_nodes'];
-      if (!Array.isArray(inbound) || node >= inbound.length) fail('MODEL_FORMAT', `${where}: layer '${name}' has no inbound node ${node}.`);
-      const call = inbound[node];
+      const index = node - nodeOffset(e);
+      if (!Array.isArray(inbound) || index < 0 || index >= inbound.length) fail('MODEL_FORMAT', `${where}: layer '${name}' has no inbound node ${node}.`);
+      const call = inbound[index];
       if (!Array.isArray(call)) {
         fail('MODEL_FORMAT', `${where}: inbound node ${node} of layer '${name}' is not in the Keras 2 form [[layer, node, tensor, kwargs], ...].`);
       }
@@ -206,7 +225,7 @@ class Converter {
         return resolve(ref[0], typeof ref[1] === 'number' ? ref[1] : 0, typeof ref[2] === 'number' ? ref[2] : 0, stack);
       });
       stack.delete(key);
-      const out = this.callLayer(e, args, path, node);
+      const out = this.callLayer(e, args, path, index);
       done.set(key, out);
       return tensorOf(out, tensor, name);
     };

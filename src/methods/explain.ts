@@ -47,7 +47,6 @@ export interface ExplainResult {
 export async function explain(model: ImageModel, input: HostTensor, options: ExplainOptions): Promise<ExplainResult> {
   const top = options.top ?? 5;
   if (!Number.isInteger(top) || top < 1) fail('USAGE', `top must be a positive integer (predictions to report), got ${String(options.top)}.`);
-  if (options.methods.length === 0) fail('USAGE', 'no method to run.');
   const methods = options.methods.map(getMethod);
   const target = resolveTarget(model, options.target ?? 'top');
   const layer = methods.some((m) => m.needsLayer) ? resolveLayer(model, options.layer) : undefined;
