@@ -20,6 +20,7 @@ import { modelKey, sessionsFor } from '../runtime/shared-sessions.js';
 import { headGraph } from '../model/head.js';
 import type { ImageModel } from '../model/image-model.js';
 import { logitSeed } from '../model/targets.js';
+import { seedFromTopClass } from '../model/top-class-seed.js';
 
 export interface RunOptions {
   readonly backend: RuntimeBackend;
@@ -38,6 +39,18 @@ export interface ForwardResult {
   readonly logits: HostTensor;
   /** the exposed tensors, by name */
   readonly tensors: Readonly<Record<string, HostTensor>>;
+  /** when asked for: d(score)/d(layer) computed in the same call, and the classes it was computed for */
+  readonly layerGradient?: { readonly layer: string; readonly rules: RuleSetName; readonly classes: readonly number[]; readonly gradient: HostTensor };
+}
+
+/**
+ * A layer gradient to compute in the forward call itself: for the top class of each example (the
+ * seed is made in the graph from the logits) or for given classes (the seed is fed).
+ */
+export interface LayerGradientRequest {
+  readonly layer: string;
+  readonly classes: readonly number[] | 'top';
+  readonly rules?: RuleSetName;
 }
 
 /** Per compiled plan: memory one example needs, and (head plans) the tensors the head reads. */
@@ -81,12 +94,16 @@ function checkInput(model: ImageModel, input: HostTensor): void {
   for (let i = 0; i < data.length; i++) if (!Number.isFinite(data[i]!)) fail('INPUT_VALUE', `the input contains ${data[i]} at flat index ${i}; explanations need finite inputs.`);
 }
 
-/** One forward pass returning the logits and the tensors asked for. */
-export async function forward(model: ImageModel, input: HostTensor, expose: readonly string[], opts: RunOptions): Promise<ForwardResult> {
+/**
+ * One forward pass returning the logits and the tensors asked for; with `grad`, the same call also
+ * runs the backward pass from the logits to that layer (through the layers above it only).
+ */
+export async function forward(model: ImageModel, input: HostTensor, expose: readonly string[], opts: RunOptions, grad?: LayerGradientRequest): Promise<ForwardResult> {
   checkInput(model, input);
   const logits = model.output.logits;
   const names = [...new Set([logits, ...expose])];
   for (const n of names) shapeOf(model, n);
+  if (grad) return forwardWithGradient(model, input, names, opts, grad);
   const key = cacheKey(modelKey(model.onnx), 'forward', names, input.dims.slice(1));
   const { session, release } = await sessionsFor(opts.backend, opts.threads).acquire(key, async () => {
     const graph = { ...model.onnx.graph, outputs: names.map((n) => info(model, n)) };
@@ -98,6 +115,39 @@ export async function forward(model: ImageModel, input: HostTensor, expose: read
   } finally {
     release();
   }
+}
+
+async function forwardWithGradient(model: ImageModel, input: HostTensor, names: string[], opts: RunOptions, grad: LayerGradientRequest): Promise<ForwardResult> {
+  const logits = model.output.logits;
+  const rules = grad.rules ?? 'standard';
+  const top = grad.classes === 'top';
+  const seed = seedName(logits);
+  const key = cacheKey(modelKey(model.onnx), 'forward+layer-gradient', grad.layer, rules, top ? 'top' : 'fed', names, input.dims.slice(1));
+  const units = model.output.kind === 'sigmoid-binary' ? 1 : model.output.classes;
+  const { session, release } = await sessionsFor(opts.backend, opts.threads).acquire(key, async () => {
+    const d = differentiate(model.onnx, { wrt: [grad.layer], seeds: [logits], rules, inputShapes: { [model.inputName]: inputShapeOf(model) }, keepOutputs: false, expose: names });
+    perExample.set(key, bytesPerExample(d.shapes));
+    const m = top ? seedFromTopClass(d.model, seed, logits, model.output.kind, units) : d.model;
+    return saveModel(m);
+  });
+  try {
+    const feeds: Record<string, HostTensor> = { [model.inputName]: input };
+    if (!top) feeds[seed] = seedTensor(model, grad.classes as readonly number[]);
+    const fetch = [...names, gradName(grad.layer), ...(top ? [seed] : [])];
+    const out = await runBatched(session, feeds, batchOptions(opts, key, Object.keys(feeds), fetch));
+    const classes = top ? classesOfSeed(model, out[seed]!) : (grad.classes as readonly number[]);
+    return { logits: out[logits]!, tensors: out, layerGradient: { layer: grad.layer, rules, classes, gradient: out[gradName(grad.layer)]! } };
+  } finally {
+    release();
+  }
+}
+
+/** The class each example's seed selects (the inverse of logitSeed). */
+function classesOfSeed(model: ImageModel, seed: HostTensor): number[] {
+  const data = seed.data as Float32Array;
+  const n = seed.dims[0]!;
+  const units = data.length / n;
+  return Array.from({ length: n }, (_, b) => (model.output.kind === 'sigmoid-binary' ? (data[b]! > 0 ? 1 : 0) : data.subarray(b * units, (b + 1) * units).indexOf(1)));
 }
 
 /**

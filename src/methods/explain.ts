@@ -52,12 +52,14 @@ export async function explain(model: ImageModel, input: HostTensor, options: Exp
   const layer = methods.some((m) => m.needsLayer) ? resolveLayer(model, options.layer) : undefined;
   const expose = [...new Set(methods.flatMap((m) => m.exposes(model, layer?.tensor)))];
   const t0 = performance.now();
-  const fwd = await forward(model, input, expose, options);
+  const fused = layer && methods.some((m) => m.fusesLayerGradient) ? { layer: layer.tensor, classes: target === 'top' ? ('top' as const) : Array(input.dims[0]!).fill(target) } : undefined;
+  const fwd = await forward(model, input, expose, options, fused);
   const forwardMs = performance.now() - t0;
   const batch = input.dims[0]!;
   const probs = probabilities(model, fwd.logits.data as Float32Array, batch);
   const predictions = probs.map((p) => topK(p, top).map(({ index, probability }) => ({ index, label: className(model, index), probability })));
-  const classes = probs.map((_, b) => (target === 'top' ? predictions[b]![0]!.index : target));
+  // with a fused layer gradient, the graph chose the top classes itself; report exactly those
+  const classes = fwd.layerGradient ? [...fwd.layerGradient.classes] : probs.map((_, b) => (target === 'top' ? predictions[b]![0]!.index : target));
   const scores = targetScores(model, fwd.logits.data as Float32Array, classes);
   const results: MethodRun[] = [];
   for (const m of methods) {

@@ -20,10 +20,13 @@ export const gradcamMethod: Method = {
   signed: false,
   units: 'ReLU(sum_k alpha_k A_k)',
   exposes: (model, layer) => (layer ? [layer, ...headInputs(model, layer)] : []),
+  fusesLayerGradient: true,
   async explain(ctx) {
     const layer = ctx.layer ?? fail('USAGE', 'gradcam needs a layer.');
     const a = ctx.forward.tensors[layer] ?? fail('TENSOR_NOT_FOUND', `the forward pass did not expose '${layer}'.`);
-    const grad = await layerGradient(ctx.model, layer, ctx.forward, ctx.classes, ctx);
+    const fused = ctx.forward.layerGradient;
+    const sameJob = fused && fused.layer === layer && fused.rules === 'standard' && fused.classes.every((c, i) => c === ctx.classes[i]);
+    const grad = sameJob ? fused.gradient : await layerGradient(ctx.model, layer, ctx.forward, ctx.classes, ctx);
     const cam = weightedSum(a, spatialMeans(grad));
     const data = cam.data as Float32Array;
     for (let i = 0; i < data.length; i++) if (data[i]! < 0) data[i] = 0;

@@ -46,6 +46,11 @@ export interface MethodResult {
 }
 
 export interface Method extends MethodInfo {
+  /**
+   * true when the method needs d(score)/d(layer) with the standard rules: the forward pass then
+   * computes it in the same call (see engine.forward)
+   */
+  readonly fusesLayerGradient?: boolean;
   /** tensors the forward pass must expose for this method (given the layer, for layer methods) */
   exposes(model: ImageModel, layer: string | undefined): readonly string[];
   explain(ctx: MethodContext): Promise<MethodResult>;
