@@ -21,6 +21,7 @@ Options:
   --model PATH        .onnx, .keras, .h5, or TF.js model.json (default: the built-in model)
   --method IDS        comma-separated methods (default gradcam): ${methodIds().join(', ')}
   --target T          class index or name to explain (default: each input's top prediction)
+  --versus T          explain the difference of two logits: --target's minus this class's
   --layer NAME        layer for CAM methods (default: the last conv feature map larger than 1x1;
                       'cnnlens info' lists them)
   --out DIR           output folder (default ./cnnlens-out; created if missing)
@@ -50,6 +51,8 @@ export interface ExplainArgs {
   readonly modelPath?: string;
   readonly methods: readonly string[];
   readonly target?: string;
+  /** with --target: explain logit(target) - logit(versus) */
+  readonly versus?: string;
   readonly layer?: string;
   readonly outDir: string;
   readonly json: boolean;
@@ -83,7 +86,7 @@ function number(name: string, v: string | undefined, lo: number, hi: number, dfl
 /** Parses the command line; undefined means --help. */
 export function parseExplainArgs(argv: string[]): ExplainArgs | undefined {
   const { values: o, positionals } = parseCommandArgs('explain', argv, {
-    model: { type: 'string' }, method: { type: 'string' }, target: { type: 'string' }, layer: { type: 'string' },
+    model: { type: 'string' }, method: { type: 'string' }, target: { type: 'string' }, versus: { type: 'string' }, layer: { type: 'string' },
     out: { type: 'string' }, json: { type: 'boolean' }, colormap: { type: 'string' }, alpha: { type: 'string' },
     sign: { type: 'string' }, normalize: { type: 'string' }, percentile: { type: 'string' },
     range: { type: 'string' }, mean: { type: 'string' }, std: { type: 'string' }, size: { type: 'string' },
@@ -92,6 +95,7 @@ export function parseExplainArgs(argv: string[]): ExplainArgs | undefined {
   }, true);
   if (o.help) return undefined;
   if (positionals.length === 0) fail('USAGE', `cnnlens explain needs at least one image or .npy file. Run 'cnnlens explain --help'.`);
+  if (o.versus !== undefined && o.target === undefined) fail('USAGE', '--versus needs --target: the explained score is logit(target) - logit(versus).');
   const methods = (o.method ?? 'gradcam').split(',').map((s) => s.trim()).filter((s) => s !== '');
   if (methods.length === 0) fail('USAGE', '--method is empty.');
   const known = methodIds();
@@ -136,6 +140,7 @@ export function parseExplainArgs(argv: string[]): ExplainArgs | undefined {
     spec,
     ...(o.model !== undefined ? { modelPath: o.model } : {}),
     ...(o.target !== undefined ? { target: o.target } : {}),
+    ...(o.versus !== undefined ? { versus: o.versus } : {}),
     ...(o.layer !== undefined ? { layer: o.layer } : {}),
     ...(o.colormap !== undefined ? { colormap: o.colormap } : {}),
     ...(o.sign !== undefined ? { sign: o.sign as SignMode } : {}),

@@ -77,7 +77,7 @@ export function renderInput(model: ImageModel, items: readonly { example: { name
       cells.push({ image: img, caption: `${getMethod(method).title}${where}` });
       bars.push(renderColorbar({ colormap: cmap, domain: d.domain, width: img.width, label: getMethod(method).output === 'input' ? `${getMethod(method).units}, summed over channels` : getMethod(method).units }));
     }
-    const caption = `target: ${target.label} (logit ${target.score.toFixed(3)})`;
+    const caption = `target: ${target.label} (${target.minus === undefined ? 'logit' : 'logit difference'} ${target.score.toFixed(3)})`;
     const figure = encodePng(renderGrid([cells, bars.map((b) => (b ? { image: b } : null))], { title: caption }));
     return {
       name: example.name,

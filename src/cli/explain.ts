@@ -17,7 +17,7 @@ import { getMethod } from '../methods/registry.js';
 import type { ImageModel } from '../model/image-model.js';
 import { resolveLayer } from '../model/layers.js';
 import { loadImageModel } from '../model/load-file.js';
-import { resolveTarget } from '../model/targets.js';
+import { resolveTarget, type TargetSpec } from '../model/targets.js';
 import type { HostTensor, RuntimeBackend } from '../runtime/backend.js';
 import { writeFileAtomic } from '../util/atomic-file.js';
 import { EXIT_OK, processIO, type CliIO } from './common.js';
@@ -94,7 +94,8 @@ export async function explainCommand(argv: string[], io: CliIO = processIO, deps
   });
   for (const n of notes) io.err(`${n}\n`);
   // settle the target and the layer before any input is read or any file written
-  resolveTarget(model, args.target ?? 'top');
+  const target: TargetSpec = args.target === undefined ? 'top' : args.versus !== undefined ? { of: args.target, minus: args.versus } : args.target;
+  resolveTarget(model, target);
   const layer = args.methods.some((m) => getMethod(m).needsLayer) ? resolveLayer(model, args.layer) : undefined;
   if (layer) io.err(`layer: ${layer.name} [${layer.shape.slice(1).join('x')}]${layer.isDefault ? ' (default: the last conv feature map larger than 1x1)' : ''}\n`);
   try {
@@ -113,7 +114,7 @@ export async function explainCommand(argv: string[], io: CliIO = processIO, deps
       const result = await explain(model, example.input, {
         backend,
         methods: args.methods,
-        ...(args.target !== undefined ? { target: args.target } : {}),
+        target,
         ...(layer ? { layer: layer.name } : {}),
         ...(args.threads ? { threads: args.threads } : {}),
       });

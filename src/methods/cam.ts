@@ -25,12 +25,15 @@ export const camMethod: Method = {
     const layer = ctx.layer ?? fail('USAGE', 'cam needs a layer.');
     const head = linearHeadAfter(ctx.model, layer);
     const a = ctx.forward.tensors[layer] ?? fail('TENSOR_NOT_FOUND', `the forward pass did not expose '${layer}'.`);
-    const n = ctx.classes.length;
+    const n = ctx.targets.length;
     const weights = new Float64Array(n * head.channels);
-    ctx.classes.forEach((cls, b) => {
-      // a single-sigmoid head explains class 0 as -logit, so its map is the negated class-1 map
-      const [unit, sign] = ctx.model.output.kind === 'sigmoid-binary' ? [0, cls === 1 ? 1 : -1] : [cls, 1];
-      for (let k = 0; k < head.channels; k++) weights[b * head.channels + k] = sign * head.weights[k * head.units + unit]!;
+    ctx.targets.forEach((t, b) => {
+      const terms: [number, number][] = t.minus === undefined ? [[t.index, 1]] : [[t.index, 1], [t.minus, -1]];
+      for (const [cls, w] of terms) {
+        // a single-sigmoid head explains class 0 as -logit, so its map is the negated class-1 map
+        const [unit, sign] = ctx.model.output.kind === 'sigmoid-binary' ? [0, cls === 1 ? 1 : -1] : [cls, 1];
+        for (let k = 0; k < head.channels; k++) weights[b * head.channels + k] = weights[b * head.channels + k]! + w * sign * head.weights[k * head.units + unit]!;
+      }
     });
     const cam = weightedSum(a, weights);
     return { map: toInputResolution(cam, ctx.model.input), layerMap: cam };

@@ -19,7 +19,7 @@ import { cacheKey } from '../runtime/cache.js';
 import { modelKey, sessionsFor } from '../runtime/shared-sessions.js';
 import { headGraph } from '../model/head.js';
 import type { ImageModel } from '../model/image-model.js';
-import { logitSeed } from '../model/targets.js';
+import { logitSeed, type ClassTarget } from '../model/targets.js';
 import { seedFromTopClass } from '../model/top-class-seed.js';
 
 export interface RunOptions {
@@ -40,7 +40,7 @@ export interface ForwardResult {
   /** the exposed tensors, by name */
   readonly tensors: Readonly<Record<string, HostTensor>>;
   /** when asked for: d(score)/d(layer) computed in the same call, and the classes it was computed for */
-  readonly layerGradient?: { readonly layer: string; readonly rules: RuleSetName; readonly classes: readonly number[]; readonly gradient: HostTensor };
+  readonly layerGradient?: { readonly layer: string; readonly rules: RuleSetName; readonly targets: readonly ClassTarget[]; readonly gradient: HostTensor };
 }
 
 /**
@@ -49,7 +49,7 @@ export interface ForwardResult {
  */
 export interface LayerGradientRequest {
   readonly layer: string;
-  readonly classes: readonly number[] | 'top';
+  readonly targets: readonly ClassTarget[] | 'top';
   readonly rules?: RuleSetName;
 }
 
@@ -120,7 +120,7 @@ export async function forward(model: ImageModel, input: HostTensor, expose: read
 async function forwardWithGradient(model: ImageModel, input: HostTensor, names: string[], opts: RunOptions, grad: LayerGradientRequest): Promise<ForwardResult> {
   const logits = model.output.logits;
   const rules = grad.rules ?? 'standard';
-  const top = grad.classes === 'top';
+  const top = grad.targets === 'top';
   const seed = seedName(logits);
   const key = cacheKey(modelKey(model.onnx), 'forward+layer-gradient', grad.layer, rules, top ? 'top' : 'fed', names, input.dims.slice(1));
   const units = model.output.kind === 'sigmoid-binary' ? 1 : model.output.classes;
@@ -132,29 +132,29 @@ async function forwardWithGradient(model: ImageModel, input: HostTensor, names: 
   });
   try {
     const feeds: Record<string, HostTensor> = { [model.inputName]: input };
-    if (!top) feeds[seed] = seedTensor(model, grad.classes as readonly number[]);
+    if (!top) feeds[seed] = seedTensor(model, grad.targets as readonly ClassTarget[]);
     const fetch = [...names, gradName(grad.layer), ...(top ? [seed] : [])];
     const out = await runBatched(session, feeds, batchOptions(opts, key, Object.keys(feeds), fetch));
-    const classes = top ? classesOfSeed(model, out[seed]!) : (grad.classes as readonly number[]);
-    return { logits: out[logits]!, tensors: out, layerGradient: { layer: grad.layer, rules, classes, gradient: out[gradName(grad.layer)]! } };
+    const targets = top ? targetsOfSeed(model, out[seed]!) : (grad.targets as readonly ClassTarget[]);
+    return { logits: out[logits]!, tensors: out, layerGradient: { layer: grad.layer, rules, targets, gradient: out[gradName(grad.layer)]! } };
   } finally {
     release();
   }
 }
 
-/** The class each example's seed selects (the inverse of logitSeed). */
-function classesOfSeed(model: ImageModel, seed: HostTensor): number[] {
+/** The class each example's top-class seed selects (the inverse of logitSeed for one class). */
+function targetsOfSeed(model: ImageModel, seed: HostTensor): ClassTarget[] {
   const data = seed.data as Float32Array;
   const n = seed.dims[0]!;
   const units = data.length / n;
-  return Array.from({ length: n }, (_, b) => (model.output.kind === 'sigmoid-binary' ? (data[b]! > 0 ? 1 : 0) : data.subarray(b * units, (b + 1) * units).indexOf(1)));
+  return Array.from({ length: n }, (_, b) => ({ index: model.output.kind === 'sigmoid-binary' ? (data[b]! > 0 ? 1 : 0) : data.subarray(b * units, (b + 1) * units).indexOf(1) }));
 }
 
 /**
- * d(score of each example's class)/d(layer), given the forward pass's tensors (the layer and whatever
+ * d(score of each example's target)/d(layer), given the forward pass's tensors (the layer and whatever
  * else the head above it reads). Rules other than 'standard' change only the head's backward pass.
  */
-export async function layerGradient(model: ImageModel, layer: string, fwd: ForwardResult, classes: readonly number[], opts: RunOptions & { rules?: RuleSetName }): Promise<HostTensor> {
+export async function layerGradient(model: ImageModel, layer: string, fwd: ForwardResult, targets: readonly ClassTarget[], opts: RunOptions & { rules?: RuleSetName }): Promise<HostTensor> {
   const rules = opts.rules ?? 'standard';
   const key = cacheKey(modelKey(model.onnx), 'head', layer, rules, inputShapeOf(model).slice(1) as (string | number)[]);
   const { session, release } = await sessionsFor(opts.backend, opts.threads).acquire(key, async () => {
@@ -172,8 +172,7 @@ export async function layerGradient(model: ImageModel, layer: string, fwd: Forwa
       if (!t) fail('TENSOR_NOT_FOUND', `the forward pass did not expose '${n}', which the head above '${layer}' reads.`);
       feeds[n] = t;
     }
-    const seed = seedTensor(model, classes);
-    feeds[seedName(model.output.logits)] = seed;
+    feeds[seedName(model.output.logits)] = seedTensor(model, targets);
     const out = await runBatched(session, feeds, batchOptions(opts, key, Object.keys(feeds), [gradName(layer)]));
     return out[gradName(layer)]!;
   } finally {
@@ -186,15 +185,15 @@ export function headInputs(model: ImageModel, layer: string): readonly string[] 
   return headGraph(model.onnx, layer, model.output.logits, model.shapes).inputs;
 }
 
-function seedTensor(model: ImageModel, classes: readonly number[]): HostTensor {
+function seedTensor(model: ImageModel, targets: readonly ClassTarget[]): HostTensor {
   const units = model.output.kind === 'sigmoid-binary' ? 1 : model.output.classes;
-  return { type: 'float32', dims: [classes.length, units], data: logitSeed(model, classes) };
+  return { type: 'float32', dims: [targets.length, units], data: logitSeed(model, targets) };
 }
 
-/** d(score of each example's class)/d(input) through the whole model, with the given rule set. */
-export async function inputGradient(model: ImageModel, input: HostTensor, classes: readonly number[], opts: RunOptions & { rules?: RuleSetName }): Promise<HostTensor> {
+/** d(score of each example's target)/d(input) through the whole model, with the given rule set. */
+export async function inputGradient(model: ImageModel, input: HostTensor, targets: readonly ClassTarget[], opts: RunOptions & { rules?: RuleSetName }): Promise<HostTensor> {
   checkInput(model, input);
-  if (classes.length !== input.dims[0]) fail('USAGE', `${classes.length} targets for a batch of ${input.dims[0]}.`);
+  if (targets.length !== input.dims[0]) fail('USAGE', `${targets.length} targets for a batch of ${input.dims[0]}.`);
   const rules = opts.rules ?? 'standard';
   const logits = model.output.logits;
   const key = cacheKey(modelKey(model.onnx), 'input-gradient', rules, input.dims.slice(1));
@@ -204,7 +203,7 @@ export async function inputGradient(model: ImageModel, input: HostTensor, classe
     return saveModel(d.model);
   });
   try {
-    const feeds = { [model.inputName]: input, [seedName(logits)]: seedTensor(model, classes) };
+    const feeds = { [model.inputName]: input, [seedName(logits)]: seedTensor(model, targets) };
     const out = await runBatched(session, feeds, batchOptions(opts, key, Object.keys(feeds), [gradName(model.inputName)]));
     return out[gradName(model.inputName)]!;
   } finally {

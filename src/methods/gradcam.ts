@@ -25,8 +25,8 @@ export const gradcamMethod: Method = {
     const layer = ctx.layer ?? fail('USAGE', 'gradcam needs a layer.');
     const a = ctx.forward.tensors[layer] ?? fail('TENSOR_NOT_FOUND', `the forward pass did not expose '${layer}'.`);
     const fused = ctx.forward.layerGradient;
-    const sameJob = fused && fused.layer === layer && fused.rules === 'standard' && fused.classes.every((c, i) => c === ctx.classes[i]);
-    const grad = sameJob ? fused.gradient : await layerGradient(ctx.model, layer, ctx.forward, ctx.classes, ctx);
+    const sameJob = fused && fused.layer === layer && fused.rules === 'standard' && fused.targets.every((t, i) => t.index === ctx.targets[i]!.index && t.minus === ctx.targets[i]!.minus);
+    const grad = sameJob ? fused.gradient : await layerGradient(ctx.model, layer, ctx.forward, ctx.targets, ctx);
     const cam = weightedSum(a, spatialMeans(grad));
     const data = cam.data as Float32Array;
     for (let i = 0; i < data.length; i++) if (data[i]! < 0) data[i] = 0;

@@ -18,6 +18,6 @@ export const gradientMethod: Method = {
   units: 'd logit / d x',
   exposes: () => [],
   async explain(ctx) {
-    return { map: await inputGradient(ctx.model, ctx.input, ctx.classes, ctx) };
+    return { map: await inputGradient(ctx.model, ctx.input, ctx.targets, ctx) };
   },
 };

@@ -19,7 +19,7 @@ export const saliencyMethod: Method = {
   units: 'max over channels of |d logit / d x|',
   exposes: () => [],
   async explain(ctx) {
-    const grad = await inputGradient(ctx.model, ctx.input, ctx.classes, ctx);
+    const grad = await inputGradient(ctx.model, ctx.input, ctx.targets, ctx);
     return { map: reduceChannels(grad, ctx.model.input, (m, v) => Math.max(m, Math.abs(v)), 0) };
   },
 };

@@ -4,6 +4,7 @@
  */
 import type { HostTensor } from '../runtime/backend.js';
 import type { ImageModel } from '../model/image-model.js';
+import type { ClassTarget } from '../model/targets.js';
 import type { ForwardResult, RunOptions } from './engine.js';
 
 export interface MethodInfo {
@@ -30,8 +31,8 @@ export interface MethodContext extends RunOptions {
   readonly model: ImageModel;
   /** the preprocessed batch, float32 in the model's layout */
   readonly input: HostTensor;
-  /** the class explained for each example */
-  readonly classes: readonly number[];
+  /** what is explained for each example: a class's score, or the difference of two */
+  readonly targets: readonly ClassTarget[];
   /** the layer's tensor name (layer methods only) */
   readonly layer?: string;
   /** the forward pass, with the tensors `exposes` asked for */

@@ -6,8 +6,14 @@
 import { fail, listForMessage } from '../errors.js';
 import type { ImageModel } from './image-model.js';
 
-/** A user's target: a class index, a class name, or the top predicted class of each example. */
-export type TargetSpec = number | string | 'top';
+/** A user's target: a class index, a class name, the top predicted class, or the difference of two classes' scores. */
+export type TargetSpec = number | string | 'top' | { readonly of: number | string; readonly minus: number | string };
+
+/** A resolved target for one example: the score of class `index`, minus that of class `minus` when given. */
+export interface ClassTarget {
+  readonly index: number;
+  readonly minus?: number;
+}
 
 /** Probabilities per example from the logits, as the model's output activation defines them. */
 export function probabilities(model: ImageModel, logits: Float32Array, batch: number): Float32Array[] {
@@ -42,9 +48,20 @@ export function className(model: ImageModel, k: number): string {
   return model.labels?.[k] ?? `class ${k}`;
 }
 
-/** Resolves a target given by the user to a class index (or 'top'). */
-export function resolveTarget(model: ImageModel, target: TargetSpec): number | 'top' {
+/** Resolves a target given by the user (or 'top', decided per example after the forward pass). */
+export function resolveTarget(model: ImageModel, target: TargetSpec): ClassTarget | 'top' {
   if (target === 'top') return 'top';
+  if (typeof target === 'object') {
+    const index = resolveClass(model, target.of);
+    const minus = resolveClass(model, target.minus);
+    if (index === minus) fail('UNKNOWN_CLASS', `the difference of class ${index} and itself is zero; give two different classes.`);
+    return { index, minus };
+  }
+  return { index: resolveClass(model, target) };
+}
+
+/** A class index from an index or a name. */
+export function resolveClass(model: ImageModel, target: number | string): number {
   const n = model.output.classes;
   if (typeof target === 'number' || /^\d+$/.test(target)) {
     const k = Number(target);
@@ -64,19 +81,33 @@ export function topK(probs: Float32Array, k: number): { index: number; probabili
   return [...probs].map((probability, index) => ({ index, probability })).sort((a, b) => b.probability - a.probability || a.index - b.index).slice(0, k);
 }
 
-/** The seed on the logits ([batch, units]) that makes the backward pass compute d(score of class)/d(.). */
-export function logitSeed(model: ImageModel, classes: readonly number[]): Float32Array {
-  const units = model.output.kind === 'sigmoid-binary' ? 1 : model.output.classes;
-  const seed = new Float32Array(classes.length * units);
-  classes.forEach((k, b) => {
-    if (model.output.kind === 'sigmoid-binary') seed[b] = k === 1 ? 1 : -1;
-    else seed[b * units + k] = 1;
+/** The seed on the logits ([batch, units]) that makes the backward pass compute d(score)/d(.). */
+export function logitSeed(model: ImageModel, targets: readonly ClassTarget[]): Float32Array {
+  const binary = model.output.kind === 'sigmoid-binary';
+  const units = binary ? 1 : model.output.classes;
+  const seed = new Float32Array(targets.length * units);
+  targets.forEach((t, b) => {
+    for (const [k, w] of terms(t)) {
+      if (binary) seed[b] = seed[b]! + w * (k === 1 ? 1 : -1);
+      else seed[b * units + k] = seed[b * units + k]! + w;
+    }
   });
   return seed;
 }
 
-/** The explained score of each example's class: the logit (or -logit for class 0 of a binary sigmoid). */
-export function targetScores(model: ImageModel, logits: Float32Array, classes: readonly number[]): number[] {
-  const units = logits.length / classes.length;
-  return classes.map((k, b) => (model.output.kind === 'sigmoid-binary' ? (k === 1 ? 1 : -1) * logits[b]! : logits[b * units + k]!));
+/** A target as weighted classes: [[index, 1]] or [[index, 1], [minus, -1]]. */
+function terms(t: ClassTarget): [number, number][] {
+  return t.minus === undefined ? [[t.index, 1]] : [[t.index, 1], [t.minus, -1]];
+}
+
+/** The explained score of each example: its class's logit (-logit for class 0 of a binary sigmoid), minus the other class's for a difference. */
+export function targetScores(model: ImageModel, logits: Float32Array, targets: readonly ClassTarget[]): number[] {
+  const units = logits.length / targets.length;
+  const binary = model.output.kind === 'sigmoid-binary';
+  return targets.map((t, b) => terms(t).reduce((s, [k, w]) => s + w * (binary ? (k === 1 ? 1 : -1) * logits[b]! : logits[b * units + k]!), 0));
+}
+
+/** How a target reads in messages and summaries, e.g. 'Neutral' or 'Porn - Neutral'. */
+export function targetLabel(model: ImageModel, t: ClassTarget): string {
+  return t.minus === undefined ? className(model, t.index) : `${className(model, t.index)} - ${className(model, t.minus)}`;
 }

@@ -329,6 +329,21 @@ test('(b) linear model: gradient = W[c] and saliency = max over channels |W[c]|,
   }
 });
 
+test('(b) a difference of two logits: gradient = W[a] - W[b]; the score is logit a - logit b', async () => {
+  const { model, row, logit } = linearModel(4);
+  const x = images(2, 33, LS, LC);
+  const r = await run(model, x, { methods: ['gradient'], target: { of: 3, minus: 1 } });
+  const g = result(r, 'gradient');
+  const want = row(3).map((v, i) => v - row(1)[i]!);
+  for (let b = 0; b < 2; b++) {
+    const got = example(g.map, b);
+    for (let i = 0; i < D; i++) assert.ok(Math.abs(got[i]! - want[i]!) <= 1e-6 * Math.max(1, Math.abs(want[i]!)), `example ${b}, element ${i}`);
+    const xs = example(x, b);
+    assert.ok(Math.abs(r.targets[b]!.score - (logit(xs, 3) - logit(xs, 1))) < 1e-4);
+    assert.deepEqual([r.targets[b]!.index, r.targets[b]!.minus], [3, 1]);
+  }
+});
+
 test('(c) single sigmoid: class 0 gradient = -(class 1 gradient); probabilities [1 - p, p]; score -logit for class 0', async () => {
   const { model, row, logit } = linearModel(1, 'Sigmoid', 33);
   assert.equal(model.output.kind, 'sigmoid-binary');

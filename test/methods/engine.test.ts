@@ -25,15 +25,15 @@ test('fused and head-only layer gradients agree, for given classes and for the t
   const plain = await forward(model, input, expose, opts);
   const logits = plain.logits.data as Float32Array;
   const top = [0, 1, 2].map((b) => { const row = logits.subarray(b * 10, b * 10 + 10); return row.indexOf(Math.max(...row)); });
-  for (const classes of [[3, 7, 0], top]) {
-    const head = await layerGradient(model, layer, plain, classes, opts);
-    const fused = await forward(model, input, expose, opts, { layer, classes });
-    assert.deepEqual(fused.layerGradient!.classes, classes);
+  for (const targets of [[{ index: 3 }, { index: 7, minus: 2 }, { index: 0 }], top.map((index) => ({ index }))]) {
+    const head = await layerGradient(model, layer, plain, targets, opts);
+    const fused = await forward(model, input, expose, opts, { layer, targets });
+    assert.deepEqual(fused.layerGradient!.targets, targets);
     assert.ok(relErr(fused.layerGradient!.gradient.data as Float32Array, head.data as Float32Array) < 1e-5);
     assert.ok(relErr(fused.logits.data as Float32Array, logits) < 1e-5);
   }
-  const byGraph = await forward(model, input, expose, opts, { layer, classes: 'top' });
-  assert.deepEqual(byGraph.layerGradient!.classes, top);
-  const head = await layerGradient(model, layer, plain, top, opts);
+  const byGraph = await forward(model, input, expose, opts, { layer, targets: 'top' });
+  assert.deepEqual(byGraph.layerGradient!.targets, top.map((index) => ({ index })));
+  const head = await layerGradient(model, layer, plain, top.map((index) => ({ index })), opts);
   assert.ok(relErr(byGraph.layerGradient!.gradient.data as Float32Array, head.data as Float32Array) < 1e-5);
 });
