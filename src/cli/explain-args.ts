@@ -4,10 +4,11 @@ import type { SpecParts } from '../model/spec-resolve.js';
 import type { NormalizeMode, SignMode } from '../render/normalize.js';
 import { NORMALIZE_MODES, SIGN_MODES } from '../render/normalize.js';
 import { COLORMAP_NAMES } from '../render/colormaps.js';
-import { methodIds } from '../methods/registry.js';
+import { methodIds, methods as allMethods } from '../methods/registry.js';
+import { optionSpecs } from '../methods/options.js';
 import { parseCommandArgs } from './common.js';
 
-export const EXPLAIN_USAGE = `Usage: cnnlens explain <image|.npy>... [--model FILE] [--method ID[,ID...]] [--target CLASS|NAME]
+const EXPLAIN_USAGE_HEAD = `Usage: cnnlens explain <image|.npy>... [--model FILE] [--method ID[,ID...]] [--target CLASS|NAME]
                        [--layer NAME] [--out DIR] [--json]
 
 Explains an image classifier's decision for each input: an overlay PNG per method, the raw map as
@@ -22,8 +23,8 @@ Options:
   --method IDS        comma-separated methods (default gradcam): ${methodIds().join(', ')}
   --target T          class index or name to explain (default: each input's top prediction)
   --versus T          explain the difference of two logits: --target's minus this class's
-  --layer NAME        layer for CAM methods (default: the last conv feature map larger than 1x1;
-                      'cnnlens info' lists them)
+  --layer NAME[,...]  layer for CAM methods (default: the last conv feature map larger than 1x1;
+                      'cnnlens info' lists them); several layers: their maps are averaged
   --out DIR           output folder (default ./cnnlens-out; created if missing)
   --json              print the summary as JSON on stdout
 Display (the .npy maps are never affected):
@@ -46,6 +47,19 @@ Other:
   -h, --help          show this help
 `;
 
+/** The usage text, with every method option the registry declares. */
+export function explainUsage(): string {
+  const specs = [...optionSpecs(allMethods()).values()];
+  if (specs.length === 0) return EXPLAIN_USAGE_HEAD;
+  const owners = (name: string) => allMethods().filter((m) => m.options?.some((o) => o.name === name)).map((m) => m.id).join(', ');
+  const lines = specs.map((o) => {
+    const flag = `  --${o.name}${o.type === 'boolean' ? '' : o.type === 'enum' ? ' ' + (o.choices ?? []).join('|') : ' ' + o.type.toUpperCase().slice(0, 3)}`;
+    const dflt = o.default !== undefined ? ` (default ${String(o.default)})` : '';
+    return `${flag.padEnd(22)}${o.help}${dflt} [${owners(o.name)}]`;
+  });
+  return `${EXPLAIN_USAGE_HEAD}Method options:\n${lines.join('\n')}\n`;
+}
+
 export interface ExplainArgs {
   readonly inputs: readonly string[];
   readonly modelPath?: string;
@@ -53,7 +67,6 @@ export interface ExplainArgs {
   readonly target?: string;
   /** with --target: explain logit(target) - logit(versus) */
   readonly versus?: string;
-  readonly layer?: string;
   readonly outDir: string;
   readonly json: boolean;
   readonly colormap?: string;
@@ -65,6 +78,10 @@ export interface ExplainArgs {
   readonly specFile?: string;
   readonly labelsFile?: string;
   readonly threads?: number;
+  /** method options given as flags, by option name (checked against the methods later) */
+  readonly methodOptions: Readonly<Record<string, string | boolean>>;
+  /** the layers named with --layer (comma-separated); empty: the default layer */
+  readonly layers: readonly string[];
 }
 
 function numbers(name: string, v: string | undefined, count?: number): number[] | undefined {
@@ -85,7 +102,10 @@ function number(name: string, v: string | undefined, lo: number, hi: number, dfl
 
 /** Parses the command line; undefined means --help. */
 export function parseExplainArgs(argv: string[]): ExplainArgs | undefined {
+  const specs = optionSpecs(allMethods());
+  const methodFlags = Object.fromEntries([...specs.values()].map((o) => [o.name, { type: o.type === 'boolean' ? ('boolean' as const) : ('string' as const) }]));
   const { values: o, positionals } = parseCommandArgs('explain', argv, {
+    ...methodFlags,
     model: { type: 'string' }, method: { type: 'string' }, target: { type: 'string' }, versus: { type: 'string' }, layer: { type: 'string' },
     out: { type: 'string' }, json: { type: 'boolean' }, colormap: { type: 'string' }, alpha: { type: 'string' },
     sign: { type: 'string' }, normalize: { type: 'string' }, percentile: { type: 'string' },
@@ -93,6 +113,9 @@ export function parseExplainArgs(argv: string[]): ExplainArgs | undefined {
     layout: { type: 'string' }, resize: { type: 'string' }, spec: { type: 'string' }, labels: { type: 'string' },
     threads: { type: 'string' }, help: { type: 'boolean', short: 'h' },
   }, true);
+  const given = o as Record<string, string | boolean | undefined>;
+  const methodOptions: Record<string, string | boolean> = {};
+  for (const name of specs.keys()) if (given[name] !== undefined) methodOptions[name] = given[name]!;
   if (o.help) return undefined;
   if (positionals.length === 0) fail('USAGE', `cnnlens explain needs at least one image or .npy file. Run 'cnnlens explain --help'.`);
   if (o.versus !== undefined && o.target === undefined) fail('USAGE', '--versus needs --target: the explained score is logit(target) - logit(versus).');
@@ -141,7 +164,8 @@ export function parseExplainArgs(argv: string[]): ExplainArgs | undefined {
     ...(o.model !== undefined ? { modelPath: o.model } : {}),
     ...(o.target !== undefined ? { target: o.target } : {}),
     ...(o.versus !== undefined ? { versus: o.versus } : {}),
-    ...(o.layer !== undefined ? { layer: o.layer } : {}),
+    layers: o.layer === undefined ? [] : o.layer.split(',').map((l) => l.trim()).filter((l) => l !== ''),
+    methodOptions,
     ...(o.colormap !== undefined ? { colormap: o.colormap } : {}),
     ...(o.sign !== undefined ? { sign: o.sign as SignMode } : {}),
     ...(o.spec !== undefined ? { specFile: o.spec } : {}),

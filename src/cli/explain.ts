@@ -21,7 +21,7 @@ import { resolveTarget, type TargetSpec } from '../model/targets.js';
 import type { HostTensor, RuntimeBackend } from '../runtime/backend.js';
 import { writeFileAtomic } from '../util/atomic-file.js';
 import { EXIT_OK, processIO, type CliIO } from './common.js';
-import { EXPLAIN_USAGE, parseExplainArgs, type ExplainArgs } from './explain-args.js';
+import { explainUsage, parseExplainArgs, type ExplainArgs } from './explain-args.js';
 import { renderInput, renderReport, type RenderedInput } from './explain-render.js';
 
 /** One example to explain: its display name, the picture the model sees, and the model input. */
@@ -68,13 +68,15 @@ export interface InputSummary {
   readonly target: ExplainResult['targets'][number];
   readonly files: Readonly<Record<string, string>>;
   readonly timingsMs: Readonly<Record<string, number>>;
+  /** per method, the values it reports beside its map (e.g. IG's completeness delta) */
+  readonly values?: Readonly<Record<string, Readonly<Record<string, number | undefined>>>>;
 }
 
 /** `cnnlens explain ...`; returns the exit code, throws CnnlensError on failure. */
 export async function explainCommand(argv: string[], io: CliIO = processIO, deps: ExplainCommandDeps = {}): Promise<number> {
   const args = parseExplainArgs(argv);
   if (!args) {
-    io.out(EXPLAIN_USAGE);
+    io.out(explainUsage());
     return EXIT_OK;
   }
   for (const p of args.inputs) {
@@ -96,8 +98,10 @@ export async function explainCommand(argv: string[], io: CliIO = processIO, deps
   // settle the target and the layer before any input is read or any file written
   const target: TargetSpec = args.target === undefined ? 'top' : args.versus !== undefined ? { of: args.target, minus: args.versus } : args.target;
   resolveTarget(model, target);
-  const layer = args.methods.some((m) => getMethod(m).needsLayer) ? resolveLayer(model, args.layer) : undefined;
-  if (layer) io.err(`layer: ${layer.name} [${layer.shape.slice(1).join('x')}]${layer.isDefault ? ' (default: the last conv feature map larger than 1x1)' : ''}\n`);
+  const layers = args.methods.some((m) => getMethod(m).needsLayer) ? (args.layers.length ? args.layers : [undefined]).map((l) => resolveLayer(model, l)) : [];
+  for (const layer of layers) io.err(`layer: ${layer.name} [${layer.shape.slice(1).join('x')}]${layer.isDefault ? ' (default: the last conv feature map larger than 1x1)' : ''}\n`);
+  if (layers.length > 1) io.err('CAM maps are averaged over these layers\n');
+  const layer = layers[0];
   try {
     mkdirSync(args.outDir, { recursive: true });
   } catch (e) {
@@ -115,7 +119,8 @@ export async function explainCommand(argv: string[], io: CliIO = processIO, deps
         backend,
         methods: args.methods,
         target,
-        ...(layer ? { layer: layer.name } : {}),
+        ...(layers.length ? { layer: layers.map((l) => l.name) } : {}),
+        methodOptions: args.methodOptions,
         ...(args.threads ? { threads: args.threads } : {}),
       });
       computed.push({ example, result });
@@ -133,6 +138,7 @@ export async function explainCommand(argv: string[], io: CliIO = processIO, deps
     model: { name: model.name, source: model.source, input: model.input, output: model.output, ...(model.labels ? { labels: model.labels } : {}) },
     methods: args.methods,
     ...(layer ? { layer: { name: layer.name, tensor: layer.tensor, shape: layer.shape, default: layer.isDefault } } : {}),
+    ...(layers.length > 1 ? { layers: layers.map((l) => ({ name: l.name, tensor: l.tensor, shape: l.shape })) } : {}),
     outDir: args.outDir,
     inputs: summaries,
   };
@@ -146,6 +152,7 @@ export async function explainCommand(argv: string[], io: CliIO = processIO, deps
       const stem = join(a.outDir, example.name);
       for (const r of result.results) {
         await writeNpyFileAtomic((files[`${r.method}.npy`] = `${stem}.${r.method}.npy`), r.map);
+        for (const [name, t] of Object.entries(r.extra?.maps ?? {})) await writeNpyFileAtomic((files[`${r.method}.${name}.npy`] = `${stem}.${r.method}.${name}.npy`), t);
         await writeFileAtomic((files[`${r.method}.png`] = `${stem}.${r.method}.png`), pictures[k]!.overlays[r.method]!);
       }
       await writeFileAtomic((files.figure = `${stem}.figure.png`), pictures[k]!.figure);
@@ -155,6 +162,7 @@ export async function explainCommand(argv: string[], io: CliIO = processIO, deps
         target: result.targets[0]!,
         files,
         timingsMs: { forward: round(result.forwardMs), ...Object.fromEntries(result.results.map((r) => [r.method, round(r.ms)])) },
+        ...(result.results.some((r) => r.extra?.values) ? { values: Object.fromEntries(result.results.filter((r) => r.extra?.values).map((r) => [r.method, Object.fromEntries(Object.entries(r.extra!.values!).map(([k, v]) => [k, v[0]]))])) } : {}),
       };
       await writeFileAtomic((files.summary = `${stem}.json`), `${JSON.stringify({ ...entry, layer: result.layer?.name, model: m.name }, null, 2)}\n`);
       into.push(entry);

@@ -6,6 +6,7 @@ import type { HostTensor } from '../runtime/backend.js';
 import type { ImageModel } from '../model/image-model.js';
 import type { ClassTarget } from '../model/targets.js';
 import type { ForwardResult, RunOptions } from './engine.js';
+import type { OptionSpec, OptionValue } from './options.js';
 
 export interface MethodInfo {
   readonly id: string;
@@ -25,6 +26,8 @@ export interface MethodInfo {
   readonly signed: boolean;
   /** what the map's values are, for colorbars (e.g. 'max_c |d logit / d x|') */
   readonly units: string;
+  /** the options the method reads (each is also a command-line flag) */
+  readonly options?: readonly OptionSpec[];
 }
 
 export interface MethodContext extends RunOptions {
@@ -33,10 +36,12 @@ export interface MethodContext extends RunOptions {
   readonly input: HostTensor;
   /** what is explained for each example: a class's score, or the difference of two */
   readonly targets: readonly ClassTarget[];
-  /** the layer's tensor name (layer methods only) */
+  /** the layer's tensor name (layer methods only; with several layers, the method runs once per layer) */
   readonly layer?: string;
   /** the forward pass, with the tensors `exposes` asked for */
   readonly forward: ForwardResult;
+  /** this method's options, checked, with defaults filled in */
+  readonly options: Readonly<Record<string, OptionValue>>;
 }
 
 export interface MethodResult {
@@ -44,6 +49,14 @@ export interface MethodResult {
   readonly map: HostTensor;
   /** layer methods: the map at the layer's resolution [N, h, w], before upsampling */
   readonly layerMap?: HostTensor;
+  /**
+   * what else the method computed: further maps (written as `<input>.<method>.<name>.npy`, e.g.
+   * occlusion's logit drop) and per-example values (in the summary, e.g. IG's completeness delta)
+   */
+  readonly extra?: {
+    readonly maps?: Readonly<Record<string, HostTensor>>;
+    readonly values?: Readonly<Record<string, readonly number[]>>;
+  };
 }
 
 export interface Method extends MethodInfo {
