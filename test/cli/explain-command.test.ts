@@ -126,7 +126,7 @@ test('bad input: a clear typed error, a non-zero exit code, no files left behind
     ['corrupt image', [corrupt, '--model', tiny], /error \[IMAGE\]: .*corrupt\.png/],
     ['text file named .png', [text, '--model', tiny], /error \[IMAGE\]: .*notes\.png/],
     ['40000x40000 PNG header', [huge, '--model', tiny], /error \[IMAGE\]: .*40000/],
-    ['unknown method', [cat, '--model', tiny, '--method', 'gradcam,nope'], /error \[UNKNOWN_METHOD\]: unknown method 'nope'. Methods: gradient, saliency, cam, gradcam/],
+    ['unknown method', [cat, '--model', tiny, '--method', 'gradcam,nope'], /error \[UNKNOWN_METHOD\]: unknown method 'nope'. Methods: gradient, saliency, .*gradcam/],
     ['unknown layer', [cat, '--model', tiny, '--layer', 'conv99'], /error \[UNKNOWN_LAYER\]: .*Conv feature maps are: /],
     ['unknown class name', [cat, '--target', 'Kitten'], /error \[UNKNOWN_CLASS\]: class 'Kitten' is not one of the model's classes: 'Drawing', 'Hentai', 'Neutral', 'Porn', 'Sexy'/],
     ['class index out of range', [cat, '--model', tiny, '--target', '10'], /error \[UNKNOWN_CLASS\]: class index 10 is out of range/],
