@@ -11,7 +11,20 @@ interface Taps {
   readonly frac: Float64Array;
 }
 
+const tapCache = new Map<string, Taps>();
+
+/** The taps for one axis, cached: explaining many images of one size reuses them. */
 function taps(inSize: number, outSize: number): Taps {
+  const key = `${inSize}:${outSize}`;
+  let t = tapCache.get(key);
+  if (!t) {
+    if (tapCache.size > 64) tapCache.clear();
+    tapCache.set(key, (t = computeTaps(inSize, outSize)));
+  }
+  return t;
+}
+
+function computeTaps(inSize: number, outSize: number): Taps {
   const lo = new Int32Array(outSize);
   const hi = new Int32Array(outSize);
   const frac = new Float64Array(outSize);
@@ -26,23 +39,26 @@ function taps(inSize: number, outSize: number): Taps {
   return { lo, hi, frac };
 }
 
-/** Resizes `map` ([h, w], row-major) to [H, W]. */
+/** Resizes `map` ([h, w], row-major) to [H, W]: rows first (h x W), then columns. */
 export function upsampleBilinear(map: ArrayLike<number>, h: number, w: number, H: number, W: number): Float32Array {
-  const out = new Float32Array(H * W);
-  const ty = taps(h, H);
   const tx = taps(w, W);
-  for (let y = 0; y < H; y++) {
-    const r0 = ty.lo[y]! * w;
-    const r1 = ty.hi[y]! * w;
-    const fy = ty.frac[y]!;
+  const ty = taps(h, H);
+  const rows = new Float64Array(h * W);
+  for (let y = 0; y < h; y++) {
+    const r = y * w;
+    const o = y * W;
     for (let x = 0; x < W; x++) {
-      const x0 = tx.lo[x]!;
-      const x1 = tx.hi[x]!;
       const fx = tx.frac[x]!;
-      const top = map[r0 + x0]! * (1 - fx) + map[r0 + x1]! * fx;
-      const bottom = map[r1 + x0]! * (1 - fx) + map[r1 + x1]! * fx;
-      out[y * W + x] = top * (1 - fy) + bottom * fy;
+      rows[o + x] = map[r + tx.lo[x]!]! * (1 - fx) + map[r + tx.hi[x]!]! * fx;
     }
+  }
+  const out = new Float32Array(H * W);
+  for (let y = 0; y < H; y++) {
+    const r0 = ty.lo[y]! * W;
+    const r1 = ty.hi[y]! * W;
+    const fy = ty.frac[y]!;
+    const o = y * W;
+    for (let x = 0; x < W; x++) out[o + x] = rows[r0 + x]! * (1 - fy) + rows[r1 + x]! * fy;
   }
   return out;
 }

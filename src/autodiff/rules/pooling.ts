@@ -36,6 +36,10 @@ export const poolingRules: RuleTable = {
     const kernel = [...(attrInts(ctx.node, 'kernel_shape') ?? [])];
     const w = readWindow(ctx.node, kernel, inSp);
     const channels = ctx.dim(x, 1);
+    // One window over the whole unpadded input (Keras's AveragePooling2D before the head of a
+    // MobileNetV2): the gradient is dY/(h*w) broadcast, far cheaper than a ConvTranspose.
+    const global = outSp.every((o) => o === 1) && kernel.every((k, i) => k === inSp[i]) && w.dilations.every((d) => d === 1) && [...w.begin, ...w.end].every((p) => p === 0);
+    if (global) return [ctx.scale(ctx.expandLike(ctx.dY, x), 1 / prod(inSp))];
     // The divisor of every window, exactly as the runtime applies it: AveragePool of ones gives
     // (valid count)/divisor and a ones-kernel Conv gives the valid count. Both are constants.
     const onesIn = ctx.tensor([1, 1, ...inSp], new Array<number>(prod(inSp)).fill(1), x);
