@@ -122,6 +122,8 @@ export async function explainCommand(argv: string[], io: CliIO = processIO, deps
         ...(layers.length ? { layer: layers.map((l) => l.name) } : {}),
         methodOptions: args.methodOptions,
         ...(args.threads ? { threads: args.threads } : {}),
+        // multi-pass methods (IG steps, occlusion windows, ...) report their batches on a terminal
+        ...(process.stderr.isTTY ? { onProgress: (done: number, total: number) => { if (total > 1) io.err(`\r  ${example.name}: ${done}/${total} passes\x1b[K${done === total ? '\r' : ''}`); } } : {}),
       });
       computed.push({ example, result });
       if (args.normalize === 'per-image') await writeOutputs(args, model, [computed.pop()!], io, summaries);
