@@ -12,7 +12,7 @@ test('public API export list', () => {
     'convertKeras', 'declaredInput', 'decodeModel', 'defaultCamLayer', 'defaultColormapFor', 'defaultOpset',
     'differentiableOps', 'differentiate', 'doubleTensor', 'dtypeName', 'dtypeSize', 'encodeModel', 'encodePng',
     'explain', 'featureMaps', 'fitToInput', 'floatTensor', 'foldShapeComputations', 'forward', 'getMethod',
-    'gradName', 'h5Source', 'headGraph', 'headInputs', 'heatmapImage', 'htmlReport', 'imageModel', 'inferShapes',
+    'gradName', 'h5Source', 'halfToFloat', 'headGraph', 'headInputs', 'heatmapImage', 'htmlReport', 'imageModel', 'inferShapes',
     'inputGradient', 'int64Tensor', 'isSpatialMap', 'kerasFileSource', 'layerGradient', 'layoutFromShape',
     'linearHeadAfter', 'loadModel', 'logitSeed', 'logitTensor', 'makeModel', 'metadataSpec', 'methodIds', 'methods',
     'modelId', 'normalizeMap', 'normalizeMaps', 'normalizeOpset', 'numel', 'overlay', 'percentile', 'preprocess',

@@ -10,6 +10,7 @@
  * layer's weights in order, each a dataset at `model_weights/<layer>/<weight name>`. Attributes over
  * 64 KB are split into `layer_names0`, `layer_names1`, ... (`save_attributes_to_hdf5_group`).
  */
+import { halfToFloat } from '../onnx/tensor.js';
 import h5wasm, { Module } from 'h5wasm';
 import type { Dataset, Group, File as H5File } from 'h5wasm';
 
@@ -128,15 +129,6 @@ export function stringAttr(obj: Group, name: string): string | undefined {
   if (Array.isArray(v) && v.length === 1 && typeof v[0] === 'string') return v[0];
   if (v instanceof Uint8Array) return new TextDecoder().decode(v);
   return undefined;
-}
-
-function halfToFloat(h: number): number {
-  const sign = h & 0x8000 ? -1 : 1;
-  const exp = (h >> 10) & 0x1f;
-  const frac = h & 0x3ff;
-  if (exp === 0) return sign * frac * 2 ** -24;
-  if (exp === 31) return frac ? NaN : sign * Infinity;
-  return sign * (1 + frac / 1024) * 2 ** (exp - 15);
 }
 
 /** Raw bytes of a dataset, for types h5wasm's `value` does not decode (float16). */

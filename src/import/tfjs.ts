@@ -3,6 +3,7 @@
  * as tfjs-core's io.decodeWeights does (uint8/uint16: q * scale + min; float16) and matched to layers
  * by their names (`layer/var`, or `outer/.../layer/var` inside nested models).
  */
+import { halfToFloat } from '../onnx/tensor.js';
 import { fail } from '../errors.js';
 import type { KerasSource, WeightArray, WeightSource } from './types.js';
 
@@ -41,15 +42,6 @@ function weightSpecs(json: Json): WeightSpec[] {
   });
 }
 
-function float16(h: number): number {
-  const s = h & 0x8000 ? -1 : 1;
-  const e = (h >> 10) & 0x1f;
-  const f = h & 0x3ff;
-  if (e === 0) return s * 2 ** -14 * (f / 1024);
-  if (e === 31) return f ? NaN : s * Infinity;
-  return s * 2 ** (e - 15) * (1 + f / 1024);
-}
-
 const BYTES: Readonly<Record<string, number>> = { float32: 4, int32: 4, uint16: 2, uint8: 1, float16: 2, bool: 1 };
 
 /** Decodes all weights, in manifest order, from the concatenated shards. */
@@ -77,7 +69,7 @@ function decodeWeights(specs: readonly WeightSpec[], data: Uint8Array): Map<stri
       switch (stored) {
         case 'float32': values[i] = view.getFloat32(at, true); break;
         case 'int32': values[i] = view.getInt32(at, true); break;
-        case 'float16': values[i] = float16(view.getUint16(at, true)); break;
+        case 'float16': values[i] = halfToFloat(view.getUint16(at, true)); break;
         // as tfjs: v * scale + min in double precision, stored as float32 (int32 weights are rounded)
         case 'uint8': values[i] = round(s.dtype, view.getUint8(at) * q!.scale! + q!.min!); break;
         case 'uint16': values[i] = round(s.dtype, view.getUint16(at, true) * q!.scale! + q!.min!); break;

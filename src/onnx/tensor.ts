@@ -74,7 +74,8 @@ export function tensorValues(t: Tensor): number[] {
   return out;
 }
 
-function halfToFloat(h: number): number {
+/** An IEEE 754 half-precision value (its 16 bits) as a number. */
+export function halfToFloat(h: number): number {
   const s = h & 0x8000 ? -1 : 1;
   const e = (h >> 10) & 0x1f;
   const f = h & 0x3ff;
