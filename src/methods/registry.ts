@@ -7,9 +7,11 @@ import { camMethod } from './cam.js';
 import { gradcamMethod } from './gradcam.js';
 import { gradientMethod } from './gradient.js';
 import { saliencyMethod } from './saliency.js';
+import { occlusionMethod } from './occlusion.js';
+import { riseMethod } from './rise.js';
 import type { Method } from './types.js';
 
-const METHODS: readonly Method[] = Object.freeze([gradientMethod, saliencyMethod, camMethod, gradcamMethod]);
+const METHODS: readonly Method[] = Object.freeze([gradientMethod, saliencyMethod, camMethod, gradcamMethod, occlusionMethod, riseMethod]);
 
 const BY_ID: ReadonlyMap<string, Method> = new Map(METHODS.map((m) => [m.id, m]));
 
