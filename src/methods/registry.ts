@@ -9,9 +9,12 @@ import { gradientMethod } from './gradient.js';
 import { saliencyMethod } from './saliency.js';
 import { occlusionMethod } from './occlusion.js';
 import { riseMethod } from './rise.js';
+import { gradientXInputMethod } from './gradient-x-input.js';
+import { integratedGradientsMethod } from './integrated-gradients.js';
+import { smoothgradMethod, smoothgradSquaredMethod, vargradMethod } from './smoothgrad.js';
 import type { Method } from './types.js';
 
-const METHODS: readonly Method[] = Object.freeze([gradientMethod, saliencyMethod, camMethod, gradcamMethod, occlusionMethod, riseMethod]);
+const METHODS: readonly Method[] = Object.freeze([gradientMethod, saliencyMethod, camMethod, gradcamMethod, occlusionMethod, riseMethod, gradientXInputMethod, integratedGradientsMethod, smoothgradMethod, smoothgradSquaredMethod, vargradMethod]);
 
 const BY_ID: ReadonlyMap<string, Method> = new Map(METHODS.map((m) => [m.id, m]));
 
