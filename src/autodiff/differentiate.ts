@@ -112,7 +112,7 @@ export function differentiate(source: Model, options: DifferentiateOptions): Dif
   for (const node of graph.nodes) {
     if (!onPathNode(node) || ruleFor(node)) continue;
     const from = wrtList.join("', '");
-    fail('NO_GRADIENT_RULE', `Error in differentiate: op '${node.domain ? node.domain + '.' : ''}${node.opType}' (node '${node.name || node.outputs[0]}') lies between '${from}' and '${seeds.join("', '")}' and has no backward rule. Differentiable ops: ${listForMessage(Object.keys(rules).sort(), 60)}. Differentiate with respect to a tensor after this node, or replace the op.`);
+    fail('NO_GRADIENT_RULE', `Error in differentiate: op '${node.domain ? node.domain + '.' : ''}${node.opType}' (node '${node.name || node.outputs[0]}') lies between '${from}' and '${seeds.join("', '")}' and has no backward rule${typeof options.rules === 'string' && options.rules !== 'standard' ? ` in the '${options.rules}' rule set` : ''}. Differentiable ops: ${listForMessage(Object.keys(rules).sort(), 60)}. Differentiate with respect to a tensor after this node, or replace the op.`);
   }
   const ed = new GraphEditor(graph);
   const constants = constantsOf(prepared);

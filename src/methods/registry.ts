@@ -12,9 +12,21 @@ import { riseMethod } from './rise.js';
 import { gradientXInputMethod } from './gradient-x-input.js';
 import { integratedGradientsMethod } from './integrated-gradients.js';
 import { smoothgradMethod, smoothgradSquaredMethod, vargradMethod } from './smoothgrad.js';
+import { guidedBackpropMethod } from './guided-backprop.js';
+import { deconvnetMethod } from './deconvnet.js';
+import { deepliftMethod } from './deeplift.js';
+import { lrpMethod } from './lrp.js';
+import { gradcamPlusPlusMethod } from './gradcam-plus-plus.js';
+import { xgradcamMethod } from './xgradcam.js';
+import { hirescamMethod } from './hirescam.js';
+import { layercamMethod } from './layercam.js';
+import { eigencamMethod } from './eigencam.js';
+import { scorecamMethod } from './scorecam.js';
+import { ablationcamMethod } from './ablationcam.js';
+import { guidedGradcamMethod } from './guided-gradcam.js';
 import type { Method } from './types.js';
 
-const METHODS: readonly Method[] = Object.freeze([gradientMethod, saliencyMethod, camMethod, gradcamMethod, occlusionMethod, riseMethod, gradientXInputMethod, integratedGradientsMethod, smoothgradMethod, smoothgradSquaredMethod, vargradMethod]);
+const METHODS: readonly Method[] = Object.freeze([gradientMethod, saliencyMethod, camMethod, gradcamMethod, occlusionMethod, riseMethod, gradientXInputMethod, integratedGradientsMethod, smoothgradMethod, smoothgradSquaredMethod, vargradMethod, guidedBackpropMethod, deconvnetMethod, deepliftMethod, lrpMethod, gradcamPlusPlusMethod, xgradcamMethod, hirescamMethod, layercamMethod, eigencamMethod, scorecamMethod, ablationcamMethod, guidedGradcamMethod]);
 
 const BY_ID: ReadonlyMap<string, Method> = new Map(METHODS.map((m) => [m.id, m]));
 
