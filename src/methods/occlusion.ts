@@ -38,7 +38,7 @@ export const occlusionMethod: Method = {
   usesGradients: false,
   output: 'spatial',
   signed: false,
-  units: 'p_c with the window over the pixel (p_a - p_b for a difference); logit-drop: y_c(x) - y_c(occluded)',
+  units: 'p_c with the pixel occluded',
   options: [
     { name: 'window', type: 'integer', default: 32, min: 1, help: 'side of the occluding square, in model-input pixels (default 32)' },
     { name: 'stride', type: 'integer', default: 16, min: 1, help: 'step between occluding squares, at most --window (default 16)' },

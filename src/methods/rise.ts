@@ -26,7 +26,7 @@ export const riseMethod: Method = {
   usesGradients: false,
   output: 'spatial',
   signed: false,
-  units: 'E[p_c(x . M) M] / p (p_a - p_b for a difference)',
+  units: 'E[p_c(x . M) M] / p',
   options: [
     { name: 'masks', type: 'integer', default: 2000, min: 1, help: 'number of random masks, one forward pass each (default 2000)' },
     { name: 'mask-cells', type: 'integer', default: 7, min: 1, help: 'cells per side of the random grid each mask is upsampled from (default 7)' },

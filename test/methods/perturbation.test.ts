@@ -350,6 +350,25 @@ test('occlusion: batched = chunks of one = one example alone; progress counts ev
   assert.ok(worst <= 1e-6, String(worst));
 });
 
+test('occlusion and RISE stop between chunks when the signal is aborted', async () => {
+  const m = linearModel({ h: 8, w: 8, units: 3, seed: 15 });
+  const x = images(m.spec, 1, 16);
+  for (const [method, methodOptions, copies] of [['occlusion', { window: 2, stride: 1 }, 49], ['rise', { masks: 50 }, 50]] as const) {
+    const controller = new AbortController();
+    const reason = new Error('stopped by the test');
+    let last = 0;
+    const p = run(m.model, x, {
+      methods: [method], methodOptions, memoryBudgetBytes: 1, signal: controller.signal,
+      onProgress: (d, n) => {
+        last = d;
+        if (n === copies && d === 5) controller.abort(reason);
+      },
+    });
+    await assert.rejects(p, (e: unknown) => e === reason);
+    assert.equal(last, 5, `${method}: no copy runs after the abort`);
+  }
+});
+
 test('occlusion: the defaults run on inputs smaller than the window; bad options are USAGE errors', async () => {
   const m = linearModel({ h: 8, w: 8, units: 3, seed: 13 });
   const x = images(m.spec, 1, 14);
