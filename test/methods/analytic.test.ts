@@ -473,7 +473,7 @@ test('(f) unknown method, layer and class; wrong input shape; non-finite input',
   const labeled = wrap(m.onnx, ['cat', 'dog', 'bird']);
   const x = images(2, 62);
   const msgs = [
-    await rejects(run(model, x, { methods: ['gradcam', 'nope'] }), 'UNKNOWN_METHOD', /'nope'/, ...methodIds().map((id) => new RegExp(`\\b${id}\\b`))),
+    await rejects(run(model, x, { methods: ['gradcam', 'nope'] }), 'UNKNOWN_METHOD', /'nope'/, ...methodIds().map((id) => new RegExp(`(^|[ ,])${id.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}([,.]|$)`))),
     await rejects(run(model, x, { methods: ['gradcam'], layer: 'conv9' }), 'UNKNOWN_LAYER', /'conv9'/, new RegExp(m.layer)),
     await rejects(run(model, x, { methods: ['gradient'], target: 3 }), 'UNKNOWN_CLASS', /3/, /0\.\.2/),
     await rejects(run(model, x, { methods: ['gradient'], target: -1 }), 'UNKNOWN_CLASS'),
