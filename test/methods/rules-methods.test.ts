@@ -14,7 +14,8 @@
  *   overlapping MaxPool, a residual Add, GlobalAveragePool and Gemm (all with biases) and on resnet18;
  *   LRP's conservation sum R = logit on the same CNN without biases. Criterion: |residual| /
  *   |F(x) - F(x0)| (resp. / |logit|) <= 1e-5 on the micro CNN (float32 sums of ~200 terms) and
- *   <= 1e-4 on resnet18 (150,528 float32 terms through 20 layers).
+ *   <= 1e-4 on resnet18 (150,528 float32 terms through 20 layers; for LRP the z+ rule, which ignores
+ *   biases and so conserves on a network with biases).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -348,6 +349,23 @@ test('deeplift: summation-to-delta on resnet18', async (t) => {
     t.diagnostic(`example ${b}: F(x) - F(black) = ${diff.toFixed(5)}, |delta| = ${Math.abs(delta).toExponential(2)}, |delta|/|F(x)-F(x0)| = ${rel.toExponential(2)}`);
     assert.ok(Math.abs(s - diff - delta) <= 1e-4 * Math.abs(diff), 'delta is sum - (F(x) - F(x0))');
     assert.ok(rel <= 1e-4, `example ${b}: ${rel}`);
+  }
+});
+
+test('lrp on resnet18: z+ conserves the logit (biases ignored); epsilon reports what biases absorb', async (t) => {
+  const { model, input, targets } = torchModel('resnet18');
+  const x = examples(input, 0, 2);
+  const per = x.data.length / 2;
+  for (const rule of ['zplus', 'epsilon']) {
+    const r = await run(model, x, { methods: ['lrp'], target: targets[0]!, methodOptions: { 'lrp-rule': rule } });
+    const got = result(r, 'lrp');
+    for (let b = 0; b < 2; b++) {
+      const score = r.targets[b]!.score;
+      const residual = sum(got.map.data as Float32Array, b * per, (b + 1) * per) - score;
+      t.diagnostic(`${rule} example ${b}: logit ${score.toFixed(4)}, sum R - logit = ${residual.toExponential(2)} (${(Math.abs(residual) / Math.abs(score)).toExponential(2)} of the logit)`);
+      assert.ok(Math.abs(got.extra!.values!['delta']![b]! - residual) <= 1e-5 * Math.abs(score));
+      if (rule === 'zplus') assert.ok(Math.abs(residual) <= 1e-4 * Math.abs(score), `z+ example ${b}: ${residual}`);
+    }
   }
 });
 
