@@ -210,3 +210,30 @@ export async function inputGradient(model: ImageModel, input: HostTensor, target
     release();
   }
 }
+
+/**
+ * The logits computed by the head above `layer` alone, from given tensors: `tensors` holds the layer
+ * and every other tensor that head reads (see headInputs), with one shared batch size. The trunk below
+ * the layer is not run, so methods that edit a layer's activations (e.g. Ablation-CAM zeroing one
+ * channel per copy) pay only for the layers above it. Batched under the memory budget with progress.
+ */
+export async function headForward(model: ImageModel, layer: string, tensors: Readonly<Record<string, HostTensor>>, opts: RunOptions): Promise<HostTensor> {
+  const key = cacheKey(modelKey(model.onnx), 'head-forward', layer, inputShapeOf(model).slice(1) as (string | number)[]);
+  const { session, release } = await sessionsFor(opts.backend, opts.threads).acquire(key, async () => {
+    const head = headGraph(model.onnx, layer, model.output.logits, model.shapes);
+    headInputsOf.set(key, head.inputs);
+    return saveModel(head.model);
+  });
+  try {
+    const feeds: Record<string, HostTensor> = {};
+    for (const n of headInputsOf.get(key) ?? headInputs(model, layer)) {
+      const t = tensors[n];
+      if (!t) fail('TENSOR_NOT_FOUND', `no values were given for '${n}', which the head above '${layer}' reads.`);
+      feeds[n] = t;
+    }
+    const out = await runBatched(session, feeds, batchOptions(opts, key, Object.keys(feeds), [model.output.logits]));
+    return out[model.output.logits]!;
+  } finally {
+    release();
+  }
+}
