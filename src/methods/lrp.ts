@@ -26,7 +26,7 @@ export const lrpMethod: Method = {
   usesGradients: true,
   output: 'input',
   signed: true,
-  units: 'relevance (sums to the logit)',
+  units: 'relevance (shares of the logit)',
   options: [
     { name: 'lrp-rule', type: 'enum', default: 'epsilon', choices: ['epsilon', 'zplus'], help: 'the rule at Conv/Gemm/MatMul layers: epsilon (x_i w_ij / (z_j + eps sign z_j)) or zplus (positive contributions only) (default epsilon)' },
     { name: 'lrp-epsilon', type: 'number', default: LRP_DEFAULT_EPSILON, min: 0, help: `the epsilon-rule's stabilizer; larger values absorb weak, contradictory relevance (default ${LRP_DEFAULT_EPSILON})` },
