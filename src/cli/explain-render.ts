@@ -58,6 +58,20 @@ export function renderInput(model: ImageModel, items: readonly { example: { name
   for (const method of methods) {
     const raw = items.map(({ result }) => spatial(result.results.find((r) => r.method === method)!.map, model, 0));
     const options = { sign: signFor(method, args), percentile: args.percentile };
+    const how = getMethod(method).display ?? 'zero';
+    if (how !== 'zero' && !args.sign) {
+      // min-max: the map's own range; inverted, the domain runs from the maximum down to the minimum
+      const range = (maps: readonly RawMap[]): readonly [number, number] => {
+        let lo = Infinity;
+        let hi = -Infinity;
+        for (const m of maps) for (let i = 0; i < m.data.length; i++) { lo = Math.min(lo, m.data[i]!); hi = Math.max(hi, m.data[i]!); }
+        if (!(hi > lo)) hi = lo + 1;
+        return how === 'min-max-inverted' ? [hi, lo] : [lo, hi];
+      };
+      const scaled = (maps: readonly RawMap[]) => normalizeMaps(maps, { mode: 'raw', sign: 'all', domain: range(maps) });
+      display.set(method, args.normalize === 'shared' ? scaled(raw) : raw.map((r) => scaled([r])[0]!));
+      continue;
+    }
     display.set(method, args.normalize === 'shared' ? normalizeMaps(raw, { ...options, mode: 'shared' }) : raw.map((r) => normalizeMaps([r], { ...options, mode: 'per-image' })[0]!));
   }
   return items.map(({ example, result }, i) => {
@@ -70,7 +84,7 @@ export function renderInput(model: ImageModel, items: readonly { example: { name
     const bars: (RgbImage | null)[] = [null];
     for (const method of methods) {
       const d = display.get(method)![i]!;
-      const cmap = (args.colormap as ColormapName | undefined) ?? defaultColormapFor(d.sign);
+      const cmap = (args.colormap as ColormapName | undefined) ?? ((getMethod(method).display ?? 'zero') !== 'zero' && !args.sign ? 'turbo' : defaultColormapFor(d.sign));
       const img = overlay(example.picture, d.values, { colormap: cmap, alpha: args.alpha });
       overlays[method] = encodePng(img);
       const where = getMethod(method).needsLayer && result.layer ? ` @ ${result.layer.name}` : '';

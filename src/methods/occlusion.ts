@@ -38,6 +38,7 @@ export const occlusionMethod: Method = {
   usesGradients: false,
   output: 'spatial',
   signed: false,
+  display: 'min-max-inverted',
   units: 'p_c with the pixel occluded',
   options: [
     { name: 'window', type: 'integer', default: 32, min: 1, help: 'side of the occluding square, in model-input pixels (default 32)' },

@@ -26,6 +26,7 @@ export const riseMethod: Method = {
   usesGradients: false,
   output: 'spatial',
   signed: false,
+  display: 'min-max',
   units: 'E[p_c(x . M) M] / p',
   options: [
     { name: 'masks', type: 'integer', default: 2000, min: 1, help: 'number of random masks, one forward pass each (default 2000)' },

@@ -24,6 +24,13 @@ export interface MethodInfo {
   readonly output: 'input' | 'spatial';
   /** true when negative values mean something (render with a diverging colormap) */
   readonly signed: boolean;
+  /**
+   * How displays should scale the map by default: 'zero' (from 0 to the top percentile; default),
+   * 'min-max' (maps that sit on a large offset, e.g. RISE's expected probabilities), or
+   * 'min-max-inverted' (LOW values mark what matters, e.g. occlusion's probability map: the hot end of
+   * the colormap goes to the minimum).
+   */
+  readonly display?: 'zero' | 'min-max' | 'min-max-inverted';
   /** what the map's values are, for colorbars (e.g. 'max_c |d logit / d x|') */
   readonly units: string;
   /** the options the method reads (each is also a command-line flag) */
