@@ -55,6 +55,18 @@ export function readLabels(path: string): string[] {
   return text.split(/\r?\n/).map((l) => l.trim()).filter((l) => l !== '');
 }
 
+/** The class names a model file keeps in its `cnnlens.labels` metadata (a JSON list of strings). */
+function metadataLabels(raw: string): string[] {
+  let v: unknown;
+  try {
+    v = JSON.parse(raw);
+  } catch (e) {
+    fail('ONNX_PARSE', `the model's cnnlens.labels metadata is not JSON (${(e as Error).message}); remove it or give --labels FILE.`, e);
+  }
+  if (!Array.isArray(v) || v.some((x) => typeof x !== 'string')) fail('ONNX_PARSE', "the model's cnnlens.labels metadata is not a list of strings; remove it or give --labels FILE.");
+  return v as string[];
+}
+
 function readSidecar(path: string): { parts: SpecParts; labels?: string[] } {
   let v: unknown;
   try {
@@ -111,7 +123,7 @@ export async function loadImageModel(path: string | undefined, options: ModelFil
       onnx = loadModelFile(file);
       modelParts = metadataSpec(onnx);
       const meta = onnx.metadata.find((m) => m.key === 'cnnlens.labels')?.value;
-      if (meta) labels = JSON.parse(meta) as string[];
+      if (meta) labels = metadataLabels(meta);
     } else if (/\.(keras|h5|hdf5|json)$/.test(lower)) {
       const imported = await importFile(file);
       onnx = imported.model;
