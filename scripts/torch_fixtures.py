@@ -42,6 +42,7 @@ import torchvision
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import torch_models  # noqa: E402
+from fixture_stamp import read_stamp, write_stamp  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 OUT_DIR = os.path.join(ROOT, "test", "fixtures", "torch")
@@ -469,23 +470,6 @@ def source_hash():
     return h.hexdigest()
 
 
-def read_stamp(digest):
-    try:
-        with open(STAMP) as f:
-            stamp = json.load(f)
-    except (OSError, ValueError):
-        return set()
-    return set(stamp.get("models", [])) if stamp.get("hash") == digest else set()
-
-
-def write_stamp(digest, done):
-    tmp = STAMP + ".tmp"
-    with open(tmp, "w") as f:
-        json.dump({"hash": digest, "models": sorted(done)}, f, indent=2)
-        f.write("\n")
-    os.replace(tmp, STAMP)
-
-
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("models", nargs="*", help=f"default: {' '.join(torch_models.MODELS)}")
@@ -498,7 +482,7 @@ def main():
 
     os.makedirs(OUT_DIR, exist_ok=True)
     digest = source_hash()
-    done = read_stamp(digest)
+    done = read_stamp(STAMP, digest)
     set_threads(THREADS)
     check_relu_rule_restores()
 
@@ -509,10 +493,10 @@ def main():
             print(f"{name}: up to date")
             continue
         done.discard(name)
-        write_stamp(digest, done)
+        write_stamp(STAMP, digest, done)
         meta = make_fixtures(name)
         done.add(name)
-        write_stamp(digest, done)
+        write_stamp(STAMP, digest, done)
         err = meta["f32Error"]
         print(
             f"{name}: {meta['seconds']:.1f}s  feature {tuple(meta['featureShape'])}  "
