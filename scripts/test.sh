@@ -10,6 +10,7 @@ fi
 npm run build
 bash scripts/torch-fixtures.sh
 /usr/bin/python3 scripts/torch_cam_fixtures.py
+/usr/bin/python3 scripts/torch_camfamily_fixtures.py
 /usr/bin/python3 scripts/torch_occlusion_fixtures.py
 mapfile -t files < <(find src test -name '*.test.ts' | sort)
 exec node --import tsx --test --test-reporter=spec "${files[@]}"

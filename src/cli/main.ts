@@ -7,6 +7,9 @@ import { EXIT_OK, EXIT_USAGE, processIO, runWithExitCode, version, type CliIO, t
 import { gradientCommand } from './gradient.js';
 import { infoCommand } from './info.js';
 import { explainCommand } from './explain.js';
+import { dreamCommand } from './dream.js';
+import { invertCommand, projectCommand } from './invert.js';
+import { visualizeCommand } from './visualize.js';
 
 export interface Command {
   readonly summary: string;
@@ -17,6 +20,10 @@ export const COMMANDS: Readonly<Record<string, Command>> = Object.freeze({
   explain: { summary: 'explain a classifier\'s decision on images: overlays, raw maps, figures (gradcam, saliency, ...)', run: (argv, io) => explainCommand(argv, io) },
   info: { summary: "list a model's inputs, outputs, ops and tensors (with conv feature maps)", run: infoCommand },
   gradient: { summary: 'gradient of a class score w.r.t. the input or a tensor, as .npy', run: (argv, io) => gradientCommand(argv, io) },
+  visualize: { summary: 'images that maximize channels of a layer (activation maximization), or any objective', run: (argv, io) => visualizeCommand(argv, io) },
+  dream: { summary: 'DeepDream of a picture: amplify what layers see in it', run: (argv, io) => dreamCommand(argv, io) },
+  invert: { summary: "reconstruct a picture from a layer's representation (feature inversion)", run: (argv, io) => invertCommand(argv, io) },
+  project: { summary: "deconvnet projection of a channel's strongest activation on a picture", run: (argv, io) => projectCommand(argv, io) },
 });
 
 export function mainUsage(): string {
