@@ -10,6 +10,7 @@ import { explainCommand } from './explain.js';
 import { dreamCommand } from './dream.js';
 import { invertCommand, projectCommand } from './invert.js';
 import { visualizeCommand } from './visualize.js';
+import { serveCommand } from './serve.js';
 
 export interface Command {
   readonly summary: string;
@@ -24,6 +25,7 @@ export const COMMANDS: Readonly<Record<string, Command>> = Object.freeze({
   dream: { summary: 'DeepDream of a picture: amplify what layers see in it', run: (argv, io) => dreamCommand(argv, io) },
   invert: { summary: "reconstruct a picture from a layer's representation (feature inversion)", run: (argv, io) => invertCommand(argv, io) },
   project: { summary: "deconvnet projection of a channel's strongest activation on a picture", run: (argv, io) => projectCommand(argv, io) },
+  serve: { summary: 'serve the explorer web page (the model runs in the browser) on 127.0.0.1', run: (argv, io) => serveCommand(argv, io) },
 });
 
 export function mainUsage(): string {
