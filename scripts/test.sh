@@ -8,6 +8,7 @@ if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.j
   npm ci --no-audit --no-fund
 fi
 npm run build
+bash scripts/web.sh
 bash scripts/torch-fixtures.sh
 /usr/bin/python3 scripts/torch_cam_fixtures.py
 /usr/bin/python3 scripts/torch_camfamily_fixtures.py

@@ -18,6 +18,8 @@ export interface Call<T> {
 export class EngineClient {
   private readonly worker: Worker;
   private next = 1;
+  /** shared with the worker when the page is cross-origin isolated (see protocol.ts) */
+  readonly cancelFlag: Int32Array | undefined = typeof SharedArrayBuffer !== 'undefined' && globalThis.crossOriginIsolated ? new Int32Array(new SharedArrayBuffer(4)) : undefined;
   private readonly pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void; progress?: (done: number, total: number) => void }>();
 
   constructor() {
@@ -51,6 +53,7 @@ export class EngineClient {
   }
 
   cancel(id: number): void {
+    if (this.cancelFlag) Atomics.store(this.cancelFlag, 0, id);
     void this.call({ type: 'cancel', target: id }).result.catch(() => undefined);
   }
 }

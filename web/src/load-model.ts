@@ -5,6 +5,7 @@
  * read, import (library), settle the input spec (library), build the ImageModel (library).
  */
 import {
+  CnnlensError,
   checkParts,
   convertKeras,
   fail,
@@ -107,7 +108,14 @@ async function fromFiles(files: readonly File[]): Promise<Loaded> {
   const notes: string[] = [];
   let loaded: Loaded;
   if (lower.endsWith('.onnx')) {
-    const onnx = loadModel(await bytesOf(main, `'${main.name}'`));
+    const bytes = await bytesOf(main, `'${main.name}'`);
+    let onnx: Model;
+    try {
+      onnx = loadModel(bytes);
+    } catch (e) {
+      if (e instanceof CnnlensError) throw new CnnlensError(e.code, `'${main.name}': ${e.message}`, { cause: e });
+      throw e;
+    }
     const meta = onnx.metadata.find((m) => m.key === 'cnnlens.labels')?.value;
     const parts = metadataSpec(onnx);
     loaded = { onnx, name: main.name, source: main.name, notes, ...(parts ? { parts } : {}), ...(meta ? { labels: labelsFrom(JSON.parse(meta), 'the model\'s cnnlens.labels metadata')! } : {}) };

@@ -404,7 +404,7 @@ $('cancel').addEventListener('click', () => {
 // ---------------------------------------------------------------- results
 
 function view(): ViewOptions {
-  return { normalize: state.normalize, sign: state.sign, colormap: state.colormap, alpha: state.alpha, percentile: 100 };
+  return { normalize: state.normalize, sign: state.sign, colormap: state.colormap, alpha: state.alpha, percentile: state.percentile };
 }
 
 function download(bytes: Uint8Array, name: string, type: string): void {
@@ -491,7 +491,7 @@ function renderResults(): void {
       button('PNG', () => download(encodePng(ov), `${name}.png`, 'image/png'), 'dl-png'),
       button('.npy', () => download(writeNpy({ type: 'float32', dims: r.map.dims, data: r.map.data }), `${name}.npy`, 'application/octet-stream'), 'dl-npy'),
     );
-    const values = r.values ? Object.entries(r.values).map(([k, vs]) => `${k} ${vs.map((x) => x.toPrecision(4)).join(', ')}`).join('; ') : '';
+    const values = r.values ? Object.entries(r.values).map(([k, vs]) => `${k} ${vs.map((x) => String(Number(x.toPrecision(4)))).join(', ')}`).join('; ') : '';
     grid.append(cell(ov, `${m.title}${m.needsLayer && out.layer ? ` @ ${out.layer.name}` : ''}`, `${r.ms.toFixed(0)} ms${values ? `; ${values}` : ''}`, [barCanvas, dl], r.method));
   });
   const all = document.createElement('div');
@@ -547,6 +547,9 @@ function bindControls(): void {
   const norm = $<HTMLSelectElement>('normalize');
   const sign = $<HTMLSelectElement>('sign');
   const alpha = $<HTMLInputElement>('alpha');
+  const pct = $<HTMLSelectElement>('percentile');
+  if (![...pct.options].some((o) => Number(o.value) === state.percentile)) pct.append(new Option(`${state.percentile}th pct`, String(state.percentile)));
+  pct.value = String(state.percentile);
   norm.value = state.normalize;
   sign.value = state.sign;
   colormapSelect.value = state.colormap;
@@ -557,11 +560,12 @@ function bindControls(): void {
     state.sign = sign.value as PageState['sign'];
     state.colormap = colormapSelect.value as ColormapName | 'auto';
     state.alpha = Number(alpha.value);
+    state.percentile = Number(pct.value);
     $('alpha-value').textContent = alpha.value;
     saveState();
     renderResults();
   };
-  for (const el of [norm, sign, colormapSelect]) el.addEventListener('change', update);
+  for (const el of [norm, sign, colormapSelect, pct]) el.addEventListener('change', update);
   alpha.addEventListener('input', update);
 }
 
@@ -659,7 +663,7 @@ async function start(): Promise<void> {
   for (const p of initial.problems) showError(new EngineError('USAGE', `in the page's URL: ${p}`));
   const ep = new URLSearchParams(location.search).get('ep') === 'webgpu' ? 'webgpu' : 'wasm';
   try {
-    const rt = await engine.call({ type: 'init', wasmPaths: new URL('ort/', base).href, ep }).result;
+    const rt = await engine.call({ type: 'init', wasmPaths: new URL('ort/', base).href, ep, ...(engine.cancelFlag ? { cancelFlag: engine.cancelFlag } : {}) }).result;
     probe.marks.runtime = performance.now();
     $('runtime').textContent = `${rt.backend}, ${rt.threads} thread${rt.threads > 1 ? 's' : ''}${rt.crossOriginIsolated ? '' : ' (not cross-origin isolated: no threads)'}${rt.webgpu && ep === 'wasm' ? '; WebGPU available (?ep=webgpu)' : ''}`;
   } catch (e) {
@@ -680,11 +684,12 @@ async function start(): Promise<void> {
     // with methods to run, the run reports the predictions: one compiled graph before the first result
     ok = await loadExample(wanted.image, wanted.methods.length === 0);
     probe.marks.picture = performance.now();
-    if (ok && wanted.methods.length) await run();
   }
   if (wanted.units && ok) showTab('units');
+  // ready: the page takes input now (a run the URL asked for may still be going)
   probe.ready = true;
   document.body.dataset.ready = '1';
+  if (ok && wanted.image && wanted.methods.length) await run();
 }
 
 void start();

@@ -83,7 +83,11 @@ export type ModelSource =
   | { readonly kind: 'files'; readonly files: readonly File[] };
 
 export type Request =
-  | { readonly type: 'init'; readonly wasmPaths: string; readonly ep: 'wasm' | 'webgpu'; readonly threads?: number }
+  /**
+   * `cancelFlag`: a shared Int32Array[1] the page writes the id of a run to cancel into; the worker
+   * reads it after every chunk (a message would wait until the run ends: a busy worker takes none)
+   */
+  | { readonly type: 'init'; readonly wasmPaths: string; readonly ep: 'wasm' | 'webgpu'; readonly threads?: number; readonly cancelFlag?: Int32Array }
   | { readonly type: 'loadModel'; readonly model: ModelSource }
   | { readonly type: 'setImage'; readonly file: Blob; readonly name: string }
   | { readonly type: 'predict' }

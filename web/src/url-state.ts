@@ -18,6 +18,8 @@ export interface PageState {
   sign: SignMode | 'auto';
   colormap: ColormapName | 'auto';
   alpha: number;
+  /** percentile of the kept magnitudes shown at the end of the colour scale */
+  percentile: number;
   /** layer browser: the layer shown ('' = closed) */
   units: string;
 }
@@ -33,6 +35,7 @@ export const DEFAULT_STATE: PageState = {
   sign: 'auto',
   colormap: 'auto',
   alpha: 0.5,
+  percentile: 99.5,
   units: '',
 };
 
@@ -76,6 +79,12 @@ export function readState(hash: string): { state: PageState; problems: string[] 
     if (alpha.trim() !== '' && a >= 0 && a <= 1) s.alpha = a;
     else problems.push(`alpha must lie in [0, 1], got '${alpha}'.`);
   }
+  const pct = p.get('percentile');
+  if (pct !== null) {
+    const v = Number(pct);
+    if (pct.trim() !== '' && v >= 50 && v <= 100) s.percentile = v;
+    else problems.push(`percentile must lie in [50, 100], got '${pct}'.`);
+  }
   return { state: s, problems };
 }
 
@@ -91,6 +100,7 @@ export function writeState(s: PageState): string {
   if (s.sign !== 'auto') p.set('sign', s.sign);
   if (s.colormap !== 'auto') p.set('colormap', s.colormap);
   if (s.alpha !== DEFAULT_STATE.alpha) p.set('alpha', String(s.alpha));
+  if (s.percentile !== DEFAULT_STATE.percentile) p.set('percentile', String(s.percentile));
   if (s.units) p.set('units', s.units);
   return `#${p.toString()}`;
 }

@@ -20,6 +20,7 @@ let model: ImageModel | undefined;
 let image: { name: string; input: HostTensor } | undefined;
 const running = new Map<number, AbortController>();
 const compiled = { count: 0, ms: 0 };
+let cancelFlag: Int32Array | undefined;
 
 function post(reply: Reply, transfer: Transferable[] = []): void {
   self.postMessage(reply, transfer);
@@ -45,6 +46,7 @@ async function init(req: Extract<Request, { type: 'init' }>): Promise<RuntimeSum
   const ort: OrtWebModule = req.ep === 'webgpu' ? await import('onnxruntime-web/webgpu') : await import('onnxruntime-web/wasm');
   const info = configureWebRuntime(ort, { wasmPaths: req.wasmPaths, ...(req.threads ? { threads: req.threads } : {}) });
   if (req.ep === 'webgpu' && !info.webgpu) throw new CnnlensError('RUNTIME', 'this browser has no WebGPU; use the WebAssembly backend.');
+  cancelFlag = req.cancelFlag;
   const inner = webBackend(ort, req.ep);
   // sessions created (graphs compiled by ORT) and the time spent, for the page's status line
   backend = {
@@ -96,6 +98,7 @@ async function runExplain(id: number, req: Extract<Request, { type: 'explain' }>
       memoryBudgetBytes: MEMORY_BUDGET,
       signal: ctrl.signal,
       onProgress: (done, total) => {
+        if (cancelFlag && Atomics.load(cancelFlag, 0) === id) ctrl.abort();
         const now = performance.now();
         if (done < total && now - last < 50) return;
         last = now;

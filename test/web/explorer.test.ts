@@ -1,0 +1,207 @@
+/**
+ * The explorer end to end, in Debian's Chromium driven by playwright-core, against `cnnlens serve`
+ * (in-process, on a free port). Needs /usr/bin/chromium and the built page (scripts/web.sh makes both).
+ *
+ * Criterion for the maps: the raw maps the page downloads as .npy against the ones `explain()` computes
+ * in Node with onnxruntime-node for the same picture (the same decoded pixels, checked). Grad-CAM (a
+ * late layer) agrees to 1e-4 of the map's largest magnitude elementwise (measured: 1e-6). Integrated
+ * Gradients is an input gradient through the whole network: WebAssembly and native ORT kernels round
+ * float32 differently, and where an activation sits within rounding of a ReLU6 edge the two engines
+ * take different masks, which moves the gradient in that unit's receptive field. Measured against
+ * Node: max 3e-4, L2 4e-4 relative (plain input gradients: 1e-3 and 3e-4; Node alone is bit-identical
+ * across thread counts). It is held to the project's float32 criterion for deep input gradients,
+ * max(1e-3, ...) of the largest magnitude, and to 1e-3 in L2, with 99.9% of elements within 1e-4.
+ * CNNLENS_SCREENSHOTS=DIR keeps screenshots of each step in DIR.
+ */
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { explain, fitToInput, preprocess, readNpy, type ExplainResult, type ImageModel, type RgbImage } from '../../src/index.js';
+import { loadImageModel, nodeBackend, readImageFile } from '../../src/node.js';
+import { startServer, webDist, type RunningServer } from '../../src/cli/serve.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+const ROOT = new URL('../../', import.meta.url).pathname;
+const CHELSEA = join(ROOT, 'examples/images/chelsea.png');
+const SHOTS = process.env.CNNLENS_SCREENSHOTS;
+const missing = !existsSync(CHROMIUM) ? `${CHROMIUM} is missing (bash scripts/web.sh installs it)` : !existsSync(join(webDist(), 'index.html')) ? 'the page is not built (bash scripts/web.sh builds it)' : '';
+
+interface Probe {
+  ready: boolean;
+  runs: number;
+  lastError: string;
+  image(): { fitted: RgbImage } | undefined;
+}
+
+async function probe<T>(page: Page, f: (p: Probe) => T): Promise<T> {
+  return page.evaluate(`(${f.toString()})(window.cnnlens)`) as Promise<T>;
+}
+
+async function shot(page: Page, name: string): Promise<void> {
+  if (!SHOTS) return;
+  mkdirSync(SHOTS, { recursive: true });
+  await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
+}
+
+/** Waits until the page has finished `n` runs in all, or shows an error. */
+async function waitRuns(page: Page, n: number, timeout = 120_000): Promise<void> {
+  await page.waitForFunction(`window.cnnlens && (window.cnnlens.runs >= ${n} || window.cnnlens.lastError !== '')`, null, { timeout });
+  const err = await probe(page, (p) => p.lastError);
+  assert.equal(err, '', `the page reported an error: ${err}`);
+}
+
+async function downloadNpy(page: Page, method: string) {
+  const [dl] = await Promise.all([page.waitForEvent('download'), page.click(`.cell[data-method="${method}"] .dl-npy`)]);
+  const path = await dl.path();
+  assert.equal(dl.suggestedFilename(), `chelsea.${method}.npy`);
+  return readNpy(new Uint8Array(readFileSync(path)));
+}
+
+/** max |a - b| / max |b|, ||a - b|| / ||b||, and the share of elements within 1e-4 max |b| */
+function relDiff(a: ArrayLike<number>, b: ArrayLike<number>): { max: number; l2: number; within1e4: number } {
+  assert.equal(a.length, b.length);
+  let scale = 0;
+  let diff = 0;
+  let nb = 0;
+  let nd = 0;
+  for (let i = 0; i < b.length; i++) {
+    const d = a[i]! - b[i]!;
+    scale = Math.max(scale, Math.abs(b[i]!));
+    diff = Math.max(diff, Math.abs(d));
+    nb += b[i]! * b[i]!;
+    nd += d * d;
+  }
+  let within = 0;
+  for (let i = 0; i < b.length; i++) if (Math.abs(a[i]! - b[i]!) <= 1e-4 * scale) within++;
+  return { max: diff / (scale || 1), l2: Math.sqrt(nd / (nb || 1)), within1e4: within / b.length };
+}
+
+async function errorText(page: Page): Promise<string> {
+  await page.waitForSelector('#error:not([hidden])', { timeout: 30_000 });
+  return (await page.textContent('#error'))!.trim();
+}
+
+describe('explorer in Chromium', { skip: missing || false }, () => {
+  let server: RunningServer;
+  let browser: Browser;
+  let model: ImageModel;
+  let reference: ExplainResult;
+  let picture: RgbImage;
+
+  before(async () => {
+    server = await startServer({ port: 0 });
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync'],
+    });
+    model = (await loadImageModel(undefined)).model;
+    picture = await readImageFile(CHELSEA);
+    reference = await explain(model, preprocess([picture], model.input), { backend: nodeBackend, methods: ['gradcam', 'integrated-gradients'] });
+  });
+
+  after(async () => {
+    await browser?.close();
+    await server?.close();
+  });
+
+  async function open(hash: string): Promise<Page> {
+    const page = await browser.newPage({ viewport: { width: 1400, height: 1000 }, acceptDownloads: true });
+    page.on('pageerror', (e) => assert.fail(`uncaught error in the page: ${e.message}`));
+    await page.goto(`${server.url}${hash}`);
+    await page.waitForFunction('window.cnnlens && window.cnnlens.ready', null, { timeout: 120_000 });
+    return page;
+  }
+
+  it('Grad-CAM and Integrated Gradients on the default model equal explain() in Node', async () => {
+    const page = await open('#model=default&image=chelsea.png&methods=gradcam,integrated-gradients');
+    await waitRuns(page, 1, 300_000);
+    assert.match((await page.textContent('#runtime'))!, /onnxruntime-web \(wasm\), \d+ thread/);
+    // the picture the model saw: the browser's PNG decoding and the library's resize agree with Node's
+    const fitted = await probe(page, (p) => Array.from(p.image()!.fitted.data));
+    const nodeFitted = fitToInput(picture, model.input).image.data;
+    assert.deepEqual(fitted, Array.from(nodeFitted));
+    const predicted = (await page.textContent('#predictions li'))!;
+    assert.match(predicted, new RegExp(`^${reference.predictions[0]![0]!.label} `));
+    for (const method of ['gradcam', 'integrated-gradients']) {
+      const got = await downloadNpy(page, method);
+      const want = reference.results.find((r) => r.method === method)!.map;
+      assert.deepEqual(got.shape, want.dims, `${method}: dims`);
+      const rel = relDiff(got.data as Float32Array, want.data as Float32Array);
+      console.log(`${method}: browser vs node: max ${rel.max.toExponential(2)}, l2 ${rel.l2.toExponential(2)} (relative)`);
+      const [maxTol, l2Tol] = method === 'gradcam' ? [1e-4, 1e-4] : [1e-3, 1e-3];
+      assert.ok(rel.max <= maxTol, `${method}: max |browser - node| / max |node| = ${rel.max.toExponential(2)} > ${maxTol}`);
+      assert.ok(rel.l2 <= l2Tol, `${method}: ||browser - node|| / ||node|| = ${rel.l2.toExponential(2)} > ${l2Tol}`);
+      assert.ok(rel.within1e4 >= 0.999, `${method}: only ${(100 * rel.within1e4).toFixed(2)}% of elements within 1e-4 of the largest magnitude`);
+    }
+    await shot(page, 'gradcam-ig');
+    // display controls only re-render: shared normalization, another colormap, alpha
+    await page.selectOption('#normalize', 'shared');
+    await page.selectOption('#colormap', 'inferno');
+    await page.fill('#alpha', '0.8');
+    await page.dispatchEvent('#alpha', 'input');
+    assert.match(page.url(), /normalize=shared/);
+    assert.match(page.url(), /colormap=inferno/);
+    // pixel readout
+    await page.click('.cell[data-method="gradcam"] canvas.pic', { position: { x: 100, y: 80 } });
+    assert.match((await page.textContent('#readout'))!, /gradcam\s+-?\d/);
+    await shot(page, 'display-controls');
+    await page.close();
+  });
+
+  it('opens an ONNX model through the file picker and explains with it', async () => {
+    const page = await open('#model=default&image=chelsea.png&methods=gradcam');
+    await waitRuns(page, 1);
+    await page.setInputFiles('#model-file', join(ROOT, 'examples/tiny-cnn.onnx'));
+    await page.waitForFunction("document.getElementById('model-name').textContent.startsWith('tiny-cnn.onnx')", null, { timeout: 60_000 });
+    assert.match((await page.textContent('#model-name'))!, /10 classes, input NCHW 3x64x64/);
+    assert.match(page.url(), /model=file%3Atiny-cnn\.onnx/);
+    // the picture is kept and read again for the new model
+    await page.waitForFunction("document.querySelectorAll('#predictions li').length === 5", null, { timeout: 60_000 });
+    await page.click('#run');
+    await waitRuns(page, 2);
+    assert.equal(await page.locator('.cell[data-method="gradcam"]').count(), 1);
+    await shot(page, 'tiny-cnn');
+    await page.close();
+  });
+
+  it('cancels a long run, and the page keeps working', async () => {
+    const page = await open('#model=default&image=chelsea.png&methods=rise&o.masks=4000');
+    await page.waitForSelector('#cancel:not([disabled])', { timeout: 60_000 });
+    await page.waitForFunction("document.getElementById('progress-text').textContent.includes('/')", null, { timeout: 60_000 });
+    await shot(page, 'running');
+    await page.click('#cancel');
+    await page.waitForFunction("document.getElementById('status').textContent === 'cancelled'", null, { timeout: 60_000 });
+    assert.equal(await probe(page, (p) => p.runs), 0);
+    assert.equal(await page.isDisabled('#run'), false);
+    await page.uncheck('#methods input[value="rise"]');
+    await page.check('#methods input[value="gradcam"]');
+    await page.click('#run');
+    await waitRuns(page, 1);
+    await page.close();
+  });
+
+  it('a bad model file and a non-image file give clear messages; the page keeps working', async () => {
+    const page = await open('#model=default&image=chelsea.png&methods=gradcam');
+    await waitRuns(page, 1);
+    await page.setInputFiles('#model-file', { name: 'broken.onnx', mimeType: 'application/octet-stream', buffer: Buffer.from('this is not an ONNX model at all') });
+    const bad = await errorText(page);
+    assert.match(bad, /error \[ONNX_PARSE\]/);
+    assert.match((await page.textContent('#model-name'))!, /^nsfwjs/);
+    await shot(page, 'bad-model');
+    await page.click('#error-close');
+    await page.setInputFiles('#image-file', { name: 'notes.txt', mimeType: 'text/plain', buffer: Buffer.from('hello') });
+    const notImage = await errorText(page);
+    assert.match(notImage, /error \[IMAGE\]: 'notes\.txt' is not a picture the browser can decode/);
+    await shot(page, 'not-an-image');
+    await page.click('#error-close');
+    await page.setInputFiles('#model-file', { name: 'weights.bin', mimeType: 'application/octet-stream', buffer: Buffer.alloc(16) });
+    assert.match(await errorText(page), /error \[USAGE\]: 'weights\.bin' is not a model file cnnlens reads/);
+    // still the default model and the cat: a run works
+    await page.evaluate('window.cnnlens.lastError = ""');
+    await page.click('#run');
+    await waitRuns(page, 2);
+    await page.close();
+  });
+});
