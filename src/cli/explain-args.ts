@@ -19,7 +19,8 @@ JSON summary (top-5 predictions, target, layer, timings). With no --model, the d
 Inputs: PNG, JPEG, WebP (EXIF orientation applied), or .npy already in the model's input layout.
 
 Options:
-  --model PATH        .onnx, .keras, .h5, or TF.js model.json (default: the built-in model)
+  --model PATH        .onnx, .keras, .h5, TF.js model.json, or a built-in model:
+                      nsfwjs:mobilenet_v2 (the default) or nsfwjs:inception_v3
   --method IDS        comma-separated methods (default gradcam): ${methodIds().join(', ')}
   --target T          class index or name to explain (default: each input's top prediction)
   --versus T          explain the difference of two logits: --target's minus this class's

@@ -12,7 +12,7 @@ import { readTfjsFiles } from '../import/tfjs-file.js';
 import type { ImportedModel } from '../import/types.js';
 import { loadModelFile } from '../onnx/load-file.js';
 import type { Model } from '../onnx/ir.js';
-import { DEFAULT_MODEL_NAME, DEFAULT_MODEL_SPEC, defaultModel } from './default-model.js';
+import { BUILTIN_MODELS, defaultModel } from './default-model.js';
 import { imageModel, type ImageModel } from './image-model.js';
 import { checkParts, metadataSpec, resolveInputSpec, type SpecParts } from './spec-resolve.js';
 
@@ -89,7 +89,7 @@ async function importFile(path: string): Promise<ImportedModel> {
   return convertKeras(await h5Source(bytes));
 }
 
-const KINDS = '.onnx, .keras, .h5 / .hdf5, or a TF.js model.json (or a folder holding one)';
+const KINDS = `.onnx, .keras, .h5 / .hdf5, a TF.js model.json (or a folder holding one), or a built-in model (${Object.keys(BUILTIN_MODELS).join(', ')})`;
 
 /** Loads a model file, or the default model when `path` is undefined. */
 export async function loadImageModel(path: string | undefined, options: ModelFileOptions = {}): Promise<LoadedModel> {
@@ -100,15 +100,17 @@ export async function loadImageModel(path: string | undefined, options: ModelFil
   let name: string;
   let source: string;
   const notes: string[] = [];
-  if (path === undefined) {
-    const d = await defaultModel();
+  const builtin = BUILTIN_MODELS[path ?? 'nsfwjs:mobilenet_v2'];
+  if (path === undefined || (builtin && Object.hasOwn(BUILTIN_MODELS, path))) {
+    const b = builtin!;
+    const d = await defaultModel(b.variant);
     onnx = d.onnx;
     layers = d.layers;
     labels = d.labels;
-    modelParts = DEFAULT_MODEL_SPEC;
-    name = DEFAULT_MODEL_NAME;
+    modelParts = b.spec;
+    name = b.name;
     source = 'nsfwjs@4.4.0 (npm package, MIT licence)';
-    notes.push(`model: the default model, ${DEFAULT_MODEL_NAME} (${d.imported ? `imported from the nsfwjs package${d.cachedAt ? `, cached at ${d.cachedAt}` : ''}` : `cached at ${d.cachedAt}`})`);
+    notes.push(`model: ${path === undefined ? 'the default model, ' : ''}${b.name} (${d.imported ? `imported from the nsfwjs package${d.cachedAt ? `, cached at ${d.cachedAt}` : ''}` : `cached at ${d.cachedAt}`})`);
   } else {
     if (!existsSync(path)) fail('IO', `model file '${path}' does not exist.`);
     let file = path;

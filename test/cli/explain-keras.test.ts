@@ -105,3 +105,14 @@ test('a transfer-learned Keras .h5 with a sigmoid head: info, and Grad-CAM equal
     assert.ok(err <= 1e-4 * max, `class ${cls}: max |cnnlens - tfjs| = ${err} of ${max}`);
   }
 });
+
+test('the built-in InceptionV3 (nsfwjs:inception_v3, 299x299) explains a photo', { skip: !built && 'needs npm run build' }, () => {
+  const out = join(dir, 'inception');
+  const r = spawnSync(process.execPath, [bin, 'explain', join(root, 'examples/images/coffee.png'), '--model', 'nsfwjs:inception_v3', '--out', out, '--json'], { encoding: 'utf8', timeout: 300_000, env: { ...process.env, CNNLENS_CACHE_DIR: join(dir, 'cache') } });
+  assert.equal(r.status, 0, r.stderr);
+  const s = JSON.parse(r.stdout);
+  assert.deepEqual([s.model.input.height, s.model.input.width], [299, 299]);
+  assert.equal(s.layer.name, 'mixed10');
+  assert.equal(s.inputs[0].predictions[0].label, 'Neutral', 'a cup of coffee is Neutral');
+  assert.deepEqual(readNpy(new Uint8Array(readFileSync(join(out, 'coffee.gradcam.npy')))).shape, [1, 299, 299]);
+});
