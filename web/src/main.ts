@@ -661,9 +661,13 @@ async function start(): Promise<void> {
   buildOptions();
   bindControls();
   for (const p of initial.problems) showError(new EngineError('USAGE', `in the page's URL: ${p}`));
-  const ep = new URLSearchParams(location.search).get('ep') === 'webgpu' ? 'webgpu' : 'wasm';
+  const query = new URLSearchParams(location.search);
+  const ep = query.get('ep') === 'webgpu' ? 'webgpu' : 'wasm';
+  // runtime tuning (benchmarks): ?threads=N, ?spin=1
+  const threads = Number(query.get('threads') ?? '') || undefined;
+  const spin = query.get('spin') === '1';
   try {
-    const rt = await engine.call({ type: 'init', wasmPaths: new URL('ort/', base).href, ep, ...(engine.cancelFlag ? { cancelFlag: engine.cancelFlag } : {}) }).result;
+    const rt = await engine.call({ type: 'init', wasmPaths: new URL('ort/', base).href, ep, spin, ...(threads ? { threads } : {}), ...(engine.cancelFlag ? { cancelFlag: engine.cancelFlag } : {}) }).result;
     probe.marks.runtime = performance.now();
     $('runtime').textContent = `${rt.backend}, ${rt.threads} thread${rt.threads > 1 ? 's' : ''}${rt.crossOriginIsolated ? '' : ' (not cross-origin isolated: no threads)'}${rt.webgpu && ep === 'wasm' ? '; WebGPU available (?ep=webgpu)' : ''}`;
   } catch (e) {

@@ -87,7 +87,7 @@ export type Request =
    * `cancelFlag`: a shared Int32Array[1] the page writes the id of a run to cancel into; the worker
    * reads it after every chunk (a message would wait until the run ends: a busy worker takes none)
    */
-  | { readonly type: 'init'; readonly wasmPaths: string; readonly ep: 'wasm' | 'webgpu'; readonly threads?: number; readonly cancelFlag?: Int32Array }
+  | { readonly type: 'init'; readonly wasmPaths: string; readonly ep: 'wasm' | 'webgpu'; readonly threads?: number; readonly spin?: boolean; readonly cancelFlag?: Int32Array }
   | { readonly type: 'loadModel'; readonly model: ModelSource }
   | { readonly type: 'setImage'; readonly file: Blob; readonly name: string }
   | { readonly type: 'predict' }

@@ -47,7 +47,7 @@ async function init(req: Extract<Request, { type: 'init' }>): Promise<RuntimeSum
   const info = configureWebRuntime(ort, { wasmPaths: req.wasmPaths, ...(req.threads ? { threads: req.threads } : {}) });
   if (req.ep === 'webgpu' && !info.webgpu) throw new CnnlensError('RUNTIME', 'this browser has no WebGPU; use the WebAssembly backend.');
   cancelFlag = req.cancelFlag;
-  const inner = webBackend(ort, req.ep);
+  const inner = webBackend(ort, req.ep, { allowSpinning: req.spin ?? false });
   // sessions created (graphs compiled by ORT) and the time spent, for the page's status line
   backend = {
     name: inner.name,
