@@ -11,6 +11,7 @@ npm run build
 bash scripts/web.sh
 bash scripts/torch-fixtures.sh
 /usr/bin/python3 scripts/torch_cam_fixtures.py
+/usr/bin/python3 scripts/torch_ig_fixtures.py
 /usr/bin/python3 scripts/torch_camfamily_fixtures.py
 /usr/bin/python3 scripts/torch_occlusion_fixtures.py
 mapfile -t files < <(find src test -name '*.test.ts' | sort)
