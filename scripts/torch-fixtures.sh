@@ -18,6 +18,10 @@ fi
 if ! "$PY" -c 'import matplotlib' >/dev/null 2>&1; then
   need+=(python3-matplotlib)
 fi
+# Fashion-MNIST: the trained models' accuracy test and the dataset tests read it
+if [ ! -d /usr/share/datasets/fashion-mnist ]; then
+  need+=(dataset-fashion-mnist)
+fi
 if ! /sbin/ldconfig -p 2>/dev/null | grep -q 'libopenblas\.so\.0'; then
   need+=(libopenblas0-pthread)
 fi
