@@ -21,6 +21,8 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { explain, fitToInput, preprocess, readNpy, type ExplainResult, type ImageModel, type RgbImage } from '../../src/index.js';
 import { loadImageModel, nodeBackend, readImageFile } from '../../src/node.js';
 import { startServer, webDist, type RunningServer } from '../../src/cli/serve.js';
+import { kerasH5Bytes, kerasZipBytes, sequentialAroundBase, tfjsCpu } from '../util/keras-fixtures.js';
+import { saveTfjs } from '../util/tfjs-oracle.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const ROOT = new URL('../../', import.meta.url).pathname;
@@ -202,6 +204,63 @@ describe('explorer in Chromium', { skip: missing || false }, () => {
     await page.evaluate('window.cnnlens.lastError = ""');
     await page.click('#run');
     await waitRuns(page, 2);
+    await page.close();
+  });
+
+  it('opens Keras .h5, .keras and TF.js model.json + shard files, names layers as Keras does, and explains', async () => {
+    await tfjsCpu();
+    const keras = sequentialAroundBase(3);
+    const tfjs = await saveTfjs(keras);
+    const page = await open('#model=default&image=chelsea.png&methods=gradcam');
+    await waitRuns(page, 1);
+    const inputs: [string, { name: string; mimeType: string; buffer: Buffer }[]][] = [
+      ['finetuned.h5', [{ name: 'finetuned.h5', mimeType: 'application/octet-stream', buffer: Buffer.from(await kerasH5Bytes(keras)) }]],
+      ['finetuned.keras', [{ name: 'finetuned.keras', mimeType: 'application/octet-stream', buffer: Buffer.from(await kerasZipBytes(keras)) }]],
+      ['model.json', [
+        { name: 'model.json', mimeType: 'application/json', buffer: Buffer.from(JSON.stringify(tfjs.modelJson)) },
+        { name: 'weights.bin', mimeType: 'application/octet-stream', buffer: Buffer.from(tfjs.weightData) },
+      ]],
+    ];
+    let runs = 1;
+    for (const [name, files] of inputs) {
+      await page.setInputFiles('#model-file', files);
+      await page.waitForFunction(`document.getElementById('model-name').textContent.startsWith(${JSON.stringify(name)}) || window.cnnlens.lastError !== ''`, null, { timeout: 60_000 });
+      assert.equal(await probe(page, (p) => p.lastError), '', name);
+      assert.match((await page.textContent('#model-name'))!, /4 classes, input NHWC 3x12x12/, name);
+      const layers = await page.locator('#layer option').allTextContents();
+      assert.ok(layers.some((l) => /^backbone_relu\b|relu/.test(l)), `${name}: Keras layer names in ${layers.join(' | ')}`);
+      await page.waitForFunction("document.querySelectorAll('#predictions li').length === 4", null, { timeout: 60_000 });
+      await page.click('#run');
+      await waitRuns(page, ++runs);
+    }
+    await shot(page, 'keras-file');
+    // a TF.js model.json without its shard
+    await page.setInputFiles('#model-file', [inputs[2]![1][0]!]);
+    assert.match(await errorText(page), /error \[IO\]: model\.json lists the weight shard 'weights\.bin', which was not among the chosen files/);
+    await page.close();
+  });
+
+  it('restores a view from its URL, and says what in a URL it cannot use', async () => {
+    const page = await open('#model=default&image=chelsea.png&methods=gradcam,saliency,nope&target=2&normalize=shared&colormap=viridis&alpha=0.3');
+    // shown once the view has been restored and run
+    assert.match(await errorText(page), /in the page's URL: unknown method 'nope'/);
+    assert.equal(await probe(page, (p) => p.runs), 1);
+    assert.equal(await page.inputValue('#normalize'), 'shared');
+    assert.equal(await page.inputValue('#colormap'), 'viridis');
+    assert.equal(await page.inputValue('#alpha'), '0.3');
+    assert.equal(await page.inputValue('#target'), '2');
+    const out = (await page.evaluate('(() => { const r = window.cnnlens.result(); return { target: r.target.index, methods: r.results.map((x) => x.method) }; })()')) as { target: number; methods: string[] };
+    assert.deepEqual(out, { target: 2, methods: ['gradcam', 'saliency'] });
+    assert.match(page.url(), /methods=gradcam%2Csaliency/);
+    await page.close();
+  });
+
+  it('shows the feature maps of a layer for the current picture (layer browser)', async () => {
+    const page = await open('#model=default&image=chelsea.png&methods=&units=block_6_expand_relu');
+    await page.waitForFunction("document.querySelectorAll('#units figure').length === 192", null, { timeout: 60_000 });
+    assert.match((await page.textContent('#units-status'))!, /^block_6_expand_relu: 192 units of 28x28/);
+    await page.click('#units figure:nth-child(5)');
+    assert.match((await page.textContent('#unit-detail'))!, /block_6_expand_relu unit 4: mean activation/);
     await page.close();
   });
 });

@@ -438,6 +438,8 @@ function cell(image: RgbImage, caption: string, sub: string, extra: HTMLElement[
   const c = document.createElement('canvas');
   c.className = 'pic';
   drawRgb(c, image);
+  // small inputs (MNIST, CIFAR sizes) are shown as pixels rather than blurred
+  if (image.width < 128) c.style.imageRendering = 'pixelated';
   c.addEventListener('click', (ev) => readout(ev, c));
   const p = Object.assign(document.createElement('p'), { className: 'caption', textContent: caption });
   const s = Object.assign(document.createElement('p'), { className: 'sub', textContent: sub });
@@ -479,7 +481,8 @@ function renderResults(): void {
     const d = displays[i]!;
     const cmap = colormapFor(r.method, d, v);
     const ov = overlay(pic, d.values, { colormap: cmap, alpha: v.alpha });
-    const bar = colorbarFor(r.method, d, cmap, pic.width);
+    // colorbars are drawn at a readable size whatever the model's input size
+    const bar = colorbarFor(r.method, d, cmap, Math.max(pic.width, 224));
     rendered.push({ method: r.method, overlay: ov, colorbar: bar, display: d });
     const barCanvas = document.createElement('canvas');
     barCanvas.className = 'bar';
@@ -660,7 +663,6 @@ async function start(): Promise<void> {
   buildMethodList();
   buildOptions();
   bindControls();
-  for (const p of initial.problems) showError(new EngineError('USAGE', `in the page's URL: ${p}`));
   const query = new URLSearchParams(location.search);
   const ep = query.get('ep') === 'webgpu' ? 'webgpu' : 'wasm';
   // runtime tuning (benchmarks): ?threads=N, ?spin=1
@@ -694,6 +696,8 @@ async function start(): Promise<void> {
   probe.ready = true;
   document.body.dataset.ready = '1';
   if (ok && wanted.image && wanted.methods.length) await run();
+  // after the start (whose steps clear the banner), what in the URL could not be used
+  if (initial.problems.length) showError(new EngineError('USAGE', initial.problems.map((p) => `in the page's URL: ${p}`).join('\n')));
 }
 
 void start();
