@@ -42,10 +42,23 @@ function mapTensor(t: HostTensor): MapTensor {
   return { dims: [...t.dims], data };
 }
 
+async function hasGpuAdapter(): Promise<boolean> {
+  const gpu = (navigator as unknown as { gpu?: { requestAdapter(): Promise<unknown> } }).gpu;
+  try {
+    return gpu !== undefined && (await gpu.requestAdapter()) !== null;
+  } catch {
+    return false;
+  }
+}
+
 async function init(req: Extract<Request, { type: 'init' }>): Promise<RuntimeSummary> {
   const ort: OrtWebModule = req.ep === 'webgpu' ? await import('onnxruntime-web/webgpu') : await import('onnxruntime-web/wasm');
-  const info = configureWebRuntime(ort, { wasmPaths: req.wasmPaths, ...(req.threads ? { threads: req.threads } : {}) });
-  if (req.ep === 'webgpu' && !info.webgpu) throw new CnnlensError('RUNTIME', 'this browser has no WebGPU; use the WebAssembly backend.');
+  const configured = configureWebRuntime(ort, { wasmPaths: req.wasmPaths, ...(req.threads ? { threads: req.threads } : {}) });
+  // the API may exist without a usable GPU (headless, blocklisted drivers): ask for an adapter
+  const info = { ...configured, webgpu: configured.webgpu && (await hasGpuAdapter()) };
+  if (req.ep === 'webgpu' && !info.webgpu) {
+    throw new CnnlensError('RUNTIME', 'WebGPU was asked for (?ep=webgpu), but this browser gives the page no GPU adapter; open the page without ?ep=webgpu to run on WebAssembly.');
+  }
   cancelFlag = req.cancelFlag;
   const inner = webBackend(ort, req.ep, { allowSpinning: req.spin ?? false });
   // sessions created (graphs compiled by ORT) and the time spent, for the page's status line
