@@ -241,7 +241,7 @@ describe('explorer in Chromium', { skip: missing || false }, () => {
   });
 
   it('restores a view from its URL, and says what in a URL it cannot use', async () => {
-    const page = await open('#model=default&image=chelsea.png&methods=gradcam,saliency,nope&target=2&normalize=shared&colormap=viridis&alpha=0.3');
+    const page = await open('#model=default&image=chelsea.png&methods=gradcam,saliency,nope&target=2&versus=0&normalize=shared&colormap=viridis&alpha=0.3');
     // shown once the view has been restored and run
     assert.match(await errorText(page), /in the page's URL: unknown method 'nope'/);
     assert.equal(await probe(page, (p) => p.runs), 1);
@@ -249,8 +249,10 @@ describe('explorer in Chromium', { skip: missing || false }, () => {
     assert.equal(await page.inputValue('#colormap'), 'viridis');
     assert.equal(await page.inputValue('#alpha'), '0.3');
     assert.equal(await page.inputValue('#target'), '2');
-    const out = (await page.evaluate('(() => { const r = window.cnnlens.result(); return { target: r.target.index, methods: r.results.map((x) => x.method) }; })()')) as { target: number; methods: string[] };
-    assert.deepEqual(out, { target: 2, methods: ['gradcam', 'saliency'] });
+    assert.equal(await page.inputValue('#versus'), '0');
+    const out = (await page.evaluate('(() => { const r = window.cnnlens.result(); return { target: r.target.index, minus: r.target.minus, methods: r.results.map((x) => x.method) }; })()')) as { target: number; minus: number; methods: string[] };
+    assert.deepEqual(out, { target: 2, minus: 0, methods: ['gradcam', 'saliency'] });
+    assert.match((await page.textContent('#target-line'))!, /logit difference/);
     assert.match(page.url(), /methods=gradcam%2Csaliency/);
     await page.close();
   });

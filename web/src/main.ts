@@ -176,6 +176,9 @@ function showModel(m: ModelSummary): void {
   const target = $<HTMLSelectElement>('target');
   target.replaceChildren(new Option('top prediction', ''), ...m.labels.map((l, k) => new Option(`${k}: ${l}`, String(k))));
   target.value = state.target && Number(state.target) < m.classes ? state.target : '';
+  const versus = $<HTMLSelectElement>('versus');
+  versus.replaceChildren(new Option('— (the target\'s logit alone)', ''), ...m.labels.map((l, k) => new Option(`${k}: ${l}`, String(k))));
+  versus.value = state.versus && Number(state.versus) < m.classes ? state.versus : '';
   const layer = $<HTMLSelectElement>('layer');
   const unitsLayer = $<HTMLSelectElement>('units-layer');
   const options = (def: string) => m.layers.map((l) => new Option(`${layerText(l)}${l.tensor === m.defaultLayer ? def : ''}`, l.tensor));
@@ -294,8 +297,11 @@ drop.addEventListener('dragleave', () => drop.classList.remove('over'));
 drop.addEventListener('drop', (ev) => {
   ev.preventDefault();
   drop.classList.remove('over');
-  const f = ev.dataTransfer?.files[0];
-  if (f && !busy) void setPicture(f, f.name, '');
+  const files = [...(ev.dataTransfer?.files ?? [])];
+  if (!files.length || busy) return;
+  // model files dropped here open as the model; anything else is taken as a picture
+  if (files.some((f) => /\.(onnx|keras|h5|hdf5|json)$/i.test(f.name))) void loadModel({ kind: 'files', files }, `file:${files.map((f) => f.name).join('+')}`);
+  else void setPicture(files[0]!, files[0]!.name, '');
 });
 
 async function loadExample(name: string, predict = true): Promise<boolean> {
@@ -331,6 +337,10 @@ $<HTMLSelectElement>('target').addEventListener('change', (ev) => {
   state.target = (ev.target as HTMLSelectElement).value;
   saveState();
 });
+$<HTMLSelectElement>('versus').addEventListener('change', (ev) => {
+  state.versus = (ev.target as HTMLSelectElement).value;
+  saveState();
+});
 $<HTMLSelectElement>('layer').addEventListener('change', (ev) => {
   state.layer = (ev.target as HTMLSelectElement).value;
   saveState();
@@ -341,6 +351,7 @@ async function run(): Promise<void> {
   if (!model) return showError(new EngineError('USAGE', 'load a model first.'));
   if (!picture) return showError(new EngineError('USAGE', 'choose a picture first.'));
   if (state.methods.length === 0) return showError(new EngineError('USAGE', 'choose at least one method.'));
+  if (state.versus !== '' && state.target === '') return showError(new EngineError('USAGE', 'choose a target class to compare with the "versus" class (the top prediction is not fixed in advance).'));
   clearError();
   setBusy(true);
   const cancel = $<HTMLButtonElement>('cancel');
@@ -357,6 +368,7 @@ async function run(): Promise<void> {
       request: {
         methods: state.methods,
         ...(state.target !== '' ? { target: Number(state.target) } : {}),
+        ...(state.versus !== '' ? { versus: Number(state.versus) } : {}),
         ...(state.layer ? { layer: state.layer } : {}),
         methodOptions: methodOptions(),
       },
@@ -472,7 +484,7 @@ function renderResults(): void {
     return;
   }
   const out = result.output;
-  $('target-line').textContent = `target: ${out.target.label} (logit ${out.target.score.toFixed(3)})${out.layer ? `; layer ${out.layer.name}${out.layer.isDefault ? ' (default: the last feature map larger than 1x1)' : ''}` : ''}`;
+  $('target-line').textContent = `target: ${out.target.label} (${out.target.minus === undefined ? 'logit' : 'logit difference'} ${out.target.score.toFixed(3)})${out.layer ? `; layer ${out.layer.name}${out.layer.isDefault ? ' (default: the last feature map larger than 1x1)' : ''}` : ''}`;
   const v = view();
   const ids = out.results.map((r) => r.method);
   const displays = displayMaps(ids, out.results.map((r) => spatialMap(r.map, model!.input)), v);

@@ -60,7 +60,7 @@ export interface MethodOutput {
 
 export interface ExplainOutput {
   readonly predictions: readonly PredictionInfo[];
-  readonly target: { readonly index: number; readonly label: string; readonly score: number };
+  readonly target: { readonly index: number; readonly minus?: number; readonly label: string; readonly score: number };
   readonly layer?: { readonly name: string; readonly tensor: string; readonly isDefault: boolean };
   readonly results: readonly MethodOutput[];
   readonly forwardMs: number;
@@ -73,6 +73,8 @@ export interface ExplainRequest {
   readonly methods: readonly string[];
   /** a class index or name; undefined: the top prediction */
   readonly target?: number | string;
+  /** with a target: explain the difference of its logit and this class's */
+  readonly versus?: number;
   readonly layer?: string;
   readonly methodOptions: Readonly<Record<string, unknown>>;
 }

@@ -13,6 +13,8 @@ export interface PageState {
   methods: string[];
   options: Record<string, string>;
   target: string;
+  /** a second class whose logit is subtracted ('' = none) */
+  versus: string;
   layer: string;
   normalize: 'per-image' | 'shared';
   sign: SignMode | 'auto';
@@ -30,6 +32,7 @@ export const DEFAULT_STATE: PageState = {
   methods: ['gradcam'],
   options: {},
   target: '',
+  versus: '',
   layer: '',
   normalize: 'per-image',
   sign: 'auto',
@@ -58,6 +61,13 @@ export function readState(hash: string): { state: PageState; problems: string[] 
   }
   for (const [k, v] of p) if (k.startsWith('o.')) s.options[k.slice(2)] = v;
   s.target = p.get('target') ?? '';
+  s.versus = p.get('versus') ?? '';
+  for (const k of ['target', 'versus'] as const) {
+    if (s[k] !== '' && !/^\d+$/.test(s[k])) {
+      problems.push(`${k} must be a class index, got '${s[k]}'.`);
+      s[k] = '';
+    }
+  }
   s.layer = p.get('layer') ?? '';
   s.units = p.get('units') ?? '';
   const norm = p.get('normalize');
@@ -95,6 +105,7 @@ export function writeState(s: PageState): string {
   p.set('methods', s.methods.join(','));
   for (const [k, v] of Object.entries(s.options)) p.set(`o.${k}`, v);
   if (s.target) p.set('target', s.target);
+  if (s.versus) p.set('versus', s.versus);
   if (s.layer) p.set('layer', s.layer);
   if (s.normalize !== DEFAULT_STATE.normalize) p.set('normalize', s.normalize);
   if (s.sign !== 'auto') p.set('sign', s.sign);

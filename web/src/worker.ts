@@ -104,7 +104,7 @@ async function runExplain(id: number, req: Extract<Request, { type: 'explain' }>
     const r = await explain(m, img.input, {
       backend: need(backend, 'the runtime is not ready.'),
       methods: req.request.methods,
-      ...(req.request.target !== undefined ? { target: req.request.target } : {}),
+      ...(req.request.target !== undefined ? { target: req.request.versus !== undefined ? { of: req.request.target, minus: req.request.versus } : req.request.target } : {}),
       ...(req.request.layer ? { layer: req.request.layer } : {}),
       methodOptions: req.request.methodOptions,
       top: Math.min(5, m.output.classes),
@@ -121,7 +121,7 @@ async function runExplain(id: number, req: Extract<Request, { type: 'explain' }>
     const t = r.targets[0]!;
     return {
       predictions: r.predictions[0]!,
-      target: { index: t.index, label: t.label, score: t.score },
+      target: { index: t.index, ...(t.minus !== undefined ? { minus: t.minus } : {}), label: t.label, score: t.score },
       ...(r.layer ? { layer: { name: r.layer.name, tensor: r.layer.tensor, isDefault: r.layer.isDefault } } : {}),
       results: r.results.map((x) => ({
         method: x.method,
