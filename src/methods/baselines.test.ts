@@ -35,6 +35,12 @@ function make(b: BaselineSpec, s: InputSpec, x: HostTensor, extra: { mean?: Mean
   return makeBaseline(b, { spec: s, input: x, random: new Random(extra.seed ?? 7), ...(extra.mean ? { mean: extra.mean } : {}) });
 }
 
+/** one stream per example, as integrated-gradients.ts makes them */
+function seeded(seed: number) {
+  const m = new Map<number, Random>();
+  return (e: number) => m.get(e) ?? m.set(e, new Random(seed)).get(e)!;
+}
+
 const usage = (code: ErrorCode) => (e: unknown) => e instanceof CnnlensError && e.code === code;
 
 test('black and white on an ImageNet-normalized model are -mean/std and (1 - mean)/std per channel', () => {
@@ -77,6 +83,15 @@ test('uniform: pixels in [0, 255] with U(0, 255) moments, seeded; gaussian: inpu
   assert.ok(Math.abs(sd - 255 / Math.sqrt(12)) < 1, `uniform sd ${sd}`);
   assert.deepEqual(make({ kind: 'uniform' }, s, x, { seed: 3 }).data, make({ kind: 'uniform' }, s, x, { seed: 3 }).data);
   assert.notDeepEqual(make({ kind: 'uniform' }, s, x, { seed: 3 }).data, make({ kind: 'uniform' }, s, x, { seed: 4 }).data);
+  // a stream per example: example 1 of a batch gets what it gets alone
+  const x2 = input(s, 2);
+  const per = 3 * H * W;
+  const alone: HostTensor = { ...x2, dims: [1, ...x2.dims.slice(1)], data: (x2.data as Float32Array).slice(per) };
+  for (const kind of ['uniform', 'gaussian'] as const) {
+    const both = makeBaseline({ kind }, { spec: s, input: x2, random: seeded(5) }).data as Float32Array;
+    const one = makeBaseline({ kind }, { spec: s, input: alone, random: seeded(5) }).data as Float32Array;
+    assert.deepEqual(both.slice(per), one);
+  }
 
   const g = make({ kind: 'gaussian' }, s, x).data as Float32Array;
   const xd = x.data as Float32Array;
@@ -154,7 +169,7 @@ test('mean: a colour or a pixel-space image through the spec; files of the accep
     ['c.npy', { dtype: 'float32' as const, shape: [2, H, W, 3], data }],
     ['d.npy', { dtype: 'float32' as const, shape: [3, H, W], data: data.subarray(0, per) }],
   ]);
-  const file = (path: string) => makeBaseline({ kind: 'file', path }, { spec: s, input: x, random: new Random(0), files }).data as Float32Array;
+  const file = (path: string) => makeBaseline({ kind: 'file', path }, { spec: s, input: x, random: seeded(0), files }).data as Float32Array;
   assert.deepEqual(file('a.npy'), Float32Array.from([...data.subarray(0, per), ...data.subarray(0, per)]));
   assert.deepEqual(file('b.npy'), file('a.npy'));
   assert.deepEqual(file('c.npy'), data);

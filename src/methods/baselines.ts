@@ -12,7 +12,8 @@
  * - zeros:    zeros in the model's input space (natural for .npy inputs)
  * - FILE.npy: a baseline already in input space: the input's per-example shape, [1, ...] or [N, ...]
  * Several baselines separated by commas are averaged by the caller (expected-gradients style); two
- * 'uniform' baselines draw two different noise images.
+ * 'uniform' baselines draw two different noise images. Random baselines come from one seeded stream
+ * per example, so an example gets the same baselines alone or in a batch.
  * Reading files is Node only (see ig-files.ts); everything else here is platform neutral.
  */
 import { fail } from '../errors.js';
@@ -103,8 +104,12 @@ export interface BaselineContext {
   readonly spec: InputSpec;
   /** the input batch, float32 in the model's layout */
   readonly input: HostTensor;
-  /** the random stream for 'uniform' and 'gaussian' (consumed in baseline order, example by example) */
-  readonly random: Random;
+  /**
+   * the random numbers for 'uniform' and 'gaussian': one stream for the whole batch (consumed example
+   * by example), or a stream per example (consumed in baseline order), which keeps an example's
+   * baselines independent of the other examples in the batch
+   */
+  readonly random: Random | ((example: number) => Random);
   /** for 'mean' */
   readonly mean?: MeanSource;
   /** for file baselines: the loaded arrays by path */
@@ -121,6 +126,7 @@ export function makeBaseline(b: BaselineSpec, ctx: BaselineContext): HostTensor 
   const plane = spec.height * spec.width;
   const C = spec.channels;
   if (per !== plane * C) fail('INPUT_SHAPE', `the input has ${per} values per example; the input spec says ${C}x${spec.height}x${spec.width}.`);
+  const rnd = (e: number): Random => (ctx.random instanceof Random ? ctx.random : ctx.random(e));
   const fillPixels = (pixel: (c: number, i: number, b: number) => number) => {
     for (let e = 0; e < n; e++) for (let c = 0; c < C; c++) for (let i = 0; i < plane; i++) out[e * per + at(spec, c, i)] = pixelToInput(spec, c, pixel(c, i, e));
   };
@@ -136,7 +142,7 @@ export function makeBaseline(b: BaselineSpec, ctx: BaselineContext): HostTensor 
       for (let e = 0; e < n; e++) {
         for (let j = 0; j < per; j++) {
           const c = spec.layout === 'NCHW' ? Math.floor(j / plane) : j % C;
-          out[e * per + j] = pixelToInput(spec, c, ctx.random.uniform(0, 255));
+          out[e * per + j] = pixelToInput(spec, c, rnd(e).uniform(0, 255));
         }
       }
       break;
@@ -144,7 +150,7 @@ export function makeBaseline(b: BaselineSpec, ctx: BaselineContext): HostTensor 
       for (let e = 0; e < n; e++) {
         for (let j = 0; j < per; j++) {
           const c = spec.layout === 'NCHW' ? Math.floor(j / plane) : j % C;
-          out[e * per + j] = x[e * per + j]! + GAUSSIAN_SIGMA_PIXELS * pixelScale(spec, c) * ctx.random.normal();
+          out[e * per + j] = x[e * per + j]! + GAUSSIAN_SIGMA_PIXELS * pixelScale(spec, c) * rnd(e).normal();
         }
       }
       break;

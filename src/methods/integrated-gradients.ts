@@ -81,7 +81,8 @@ export async function integratedGradients(ctx: MethodContext, s: IgSettings): Pr
   if (s.baselineMean !== undefined && !specs.some((b) => b.kind === 'mean')) fail('USAGE', `--baseline-mean is for --baseline mean; the baselines given are '${s.baseline}'.`);
   const files = await loadBaselineFiles(specs);
   const mean: MeanSource | undefined = s.baselineMean !== undefined ? await loadMeanSource(s.baselineMean, spec, ctx.signal) : undefined;
-  const random = new Random(s.seed);
+  const streams = new Map<number, Random>();
+  const random = (e: number) => streams.get(e) ?? streams.set(e, new Random(s.seed)).get(e)!;
   const baselines = specs.map((b) => makeBaseline(b, { spec, input, random, files, ...(mean ? { mean } : {}) }));
   const B = baselines.length;
 

@@ -8,7 +8,8 @@
  *                         1/n sum_k M(x + g_k)^2 - (1/n sum_k M(x + g_k))^2
  * sigma = --noise x (max(x) - min(x)) of each example, in the model's input space (Smilkov et al.,
  * Sec. 3.2 express the noise level as a fraction of the input's range). The --samples noisy copies of an
- * example run as one batch through M (the engine chunks it under the memory budget). M's own options
+ * example (drawn from a stream seeded by --seed for each example, so an example's map does not depend on
+ * the rest of the batch) run as one batch through M (the engine chunks it under the memory budget). M's own options
  * are read from the same flags (the Integrated Gradients options are declared here for that).
  */
 import { fail } from '../errors.js';
@@ -53,7 +54,6 @@ async function smooth(kind: Smoothing, ctx: MethodContext): Promise<MethodResult
   const baseOptions = resolveOptions([base], given, all).get(base.id)!;
   const samples = ctx.options['samples'] as number;
   const noise = ctx.options['noise'] as number;
-  const random = new Random(ctx.options['seed'] as number);
   const { input, model } = ctx;
   const n = input.dims[0]!;
   const per = input.data.length / n;
@@ -72,6 +72,8 @@ async function smooth(kind: Smoothing, ctx: MethodContext): Promise<MethodResult
     }
     const sigma = noise * (hi - lo);
     sigmas.push(sigma);
+    // one stream per example: an example gets the same noise alone or in a batch
+    const random = new Random(ctx.options['seed'] as number);
     const noisy = new Float32Array(samples * per);
     for (let k = 0; k < samples; k++) for (let i = 0; i < per; i++) noisy[k * per + i] = xe[i]! + sigma * random.normal();
     const batch: HostTensor = { type: 'float32', dims: [samples, ...input.dims.slice(1)], data: noisy };
