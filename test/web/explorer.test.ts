@@ -259,12 +259,19 @@ describe('explorer in Chromium', { skip: missing || false }, () => {
     await page.close();
   });
 
-  it('shows the feature maps of a layer for the current picture (layer browser)', async () => {
+  it('shows the feature maps of a layer for the current picture, and a unit visualized by optimization (layer browser)', async () => {
     const page = await open('#model=default&image=chelsea.png&methods=&units=block_6_expand_relu');
     await page.waitForFunction("document.querySelectorAll('#units figure').length === 192", null, { timeout: 60_000 });
     assert.match((await page.textContent('#units-status'))!, /^block_6_expand_relu: 192 units of 28x28/);
     await page.click('#units figure:nth-child(5)');
     assert.match((await page.textContent('#unit-detail'))!, /block_6_expand_relu unit 4: mean activation/);
+    // the unit's visualization by optimization: the channel's mean grows
+    await page.click('.vis-run');
+    await page.waitForFunction("/channel mean/.test(document.querySelector('.unit-vis').textContent) || window.cnnlens.lastError !== ''", null, { timeout: 300_000 });
+    assert.equal(await probe(page, (p) => p.lastError), '');
+    const m = /channel mean (\S+) → (\S+) in/.exec((await page.textContent('.unit-vis'))!)!;
+    assert.ok(Number(m[2]) > Number(m[1]) + 1, `unit 4's channel mean went from ${m[1]} to ${m[2]}`);
+    await shot(page, 'unit-visualization');
     await page.close();
   });
 });

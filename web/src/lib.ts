@@ -29,6 +29,10 @@ export { renderGrid } from '../../src/render/grid.js';
 export { renderColorbar } from '../../src/render/colorbar.js';
 export { encodePng } from '../../src/render/png.js';
 export { writeNpy } from '../../src/data/npy.js';
+// feature visualization (not yet in src/index.ts)
+export { visualize } from '../../src/featurevis/visualize.js';
+export { channel } from '../../src/featurevis/objectives.js';
+export { toPicture } from '../../src/featurevis/image-batch.js';
 
 export function fail(code: ErrorCode, message: string, cause?: unknown): never {
   throw new CnnlensError(code, message, cause === undefined ? undefined : { cause });

@@ -664,9 +664,49 @@ async function showUnits(): Promise<void> {
     const cv = document.createElement('canvas');
     drawRgb(cv, ov);
     const text = Object.assign(document.createElement('p'), { textContent: `${label} unit ${c}: mean activation ${means[c]!.toPrecision(4)}, range [${range(c).map((x) => x.toPrecision(4)).join(', ')}] (map ${w}x${h}, upsampled bilinearly over the picture)` });
-    $('unit-detail').replaceChildren(cv, text);
+    const vis = document.createElement('div');
+    vis.className = 'unit-vis';
+    const go = button(`Visualize unit ${c} by optimization (${VIS_STEPS} steps)`, () => void visualizeUnit(tensor, c, label, vis, go), 'vis-run');
+    const info = document.createElement('div');
+    info.append(text, go, vis);
+    $('unit-detail').replaceChildren(cv, info);
   };
   if (shown.length) showUnit(shown[0]!);
+}
+
+const VIS_STEPS = 128;
+
+/** Activation maximization of one unit (the library's feature visualization, Lucid's defaults), with progress and cancel. */
+async function visualizeUnit(tensor: string, unit: number, label: string, box: HTMLElement, go: HTMLButtonElement): Promise<void> {
+  if (busy) return;
+  clearError();
+  setBusy(true);
+  go.disabled = true;
+  const cancel = $<HTMLButtonElement>('cancel');
+  cancel.disabled = false;
+  const text = Object.assign(document.createElement('p'), { className: 'muted', textContent: 'optimizing…' });
+  box.replaceChildren(text);
+  const call = engine.call({ type: 'visualizeUnit', tensor, unit, steps: VIS_STEPS }, (done, total) => (text.textContent = `optimizing: step ${done} / ${total}`));
+  runningId = call.id;
+  try {
+    const r = await call.result;
+    const cv = document.createElement('canvas');
+    cv.className = 'vis';
+    drawRgb(cv, r.image);
+    text.textContent = `${label} unit ${unit}: channel mean ${r.start.toPrecision(3)} → ${r.end.toPrecision(3)} in ${(r.ms / 1000).toFixed(1)} s (Fourier parametrization, decorrelated colour, Lucid's transforms, Adam)`;
+    box.replaceChildren(cv, text);
+  } catch (e) {
+    if (e instanceof EngineError && e.code === 'CANCELLED') text.textContent = 'cancelled';
+    else {
+      showError(e);
+      text.textContent = '';
+    }
+  } finally {
+    runningId = undefined;
+    cancel.disabled = true;
+    go.disabled = false;
+    setBusy(false);
+  }
 }
 
 // ---------------------------------------------------------------- start

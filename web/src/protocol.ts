@@ -95,6 +95,8 @@ export type Request =
   | { readonly type: 'predict' }
   | { readonly type: 'explain'; readonly request: ExplainRequest }
   | { readonly type: 'activations'; readonly tensor: string }
+  /** a unit's visualization by optimization (activation maximization of its channel mean) */
+  | { readonly type: 'visualizeUnit'; readonly tensor: string; readonly unit: number; readonly steps: number }
   | { readonly type: 'cancel'; readonly target: number };
 
 export interface RuntimeSummary {
@@ -111,6 +113,7 @@ export interface Responses {
   predict: PredictOutput;
   explain: ExplainOutput;
   activations: MapTensor;
+  visualizeUnit: { readonly image: RgbImage; readonly start: number; readonly end: number; readonly ms: number };
   cancel: null;
 }
 

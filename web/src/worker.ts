@@ -4,11 +4,11 @@
  * Cancelling aborts between the chunks of a multi-pass method.
  */
 /// <reference lib="webworker" />
-import { CnnlensError, explain, forward, preprocess, fitToInput, type HostTensor, type ImageModel, type RuntimeBackend } from './lib.js';
+import { CnnlensError, channel, explain, forward, preprocess, fitToInput, toPicture, visualize, type HostTensor, type ImageModel, type RuntimeBackend } from './lib.js';
 import { configureWebRuntime, webBackend, type OrtWebModule } from '../../src/runtime/web-backend.js';
 import { decodeImage } from './decode-image.js';
 import { loadExplorerModel } from './load-model.js';
-import type { ExplainOutput, ImageSummary, MapTensor, PredictOutput, Reply, Request, RuntimeSummary, WireError } from './protocol.js';
+import type { ExplainOutput, ImageSummary, MapTensor, PredictOutput, Reply, Request, Responses, RuntimeSummary, WireError } from './protocol.js';
 
 declare const self: DedicatedWorkerGlobalScope;
 
@@ -146,6 +146,31 @@ async function activations(req: Extract<Request, { type: 'activations' }>): Prom
   return mapTensor(need(r.tensors[req.tensor], `'${req.tensor}' was not computed.`));
 }
 
+async function visualizeUnit(id: number, req: Extract<Request, { type: 'visualizeUnit' }>): Promise<Responses['visualizeUnit']> {
+  const m = need(model, 'load a model first.');
+  const ctrl = new AbortController();
+  running.set(id, ctrl);
+  let last = 0;
+  try {
+    const r = await visualize(m, {
+      backend: need(backend, 'the runtime is not ready.'),
+      objective: channel(req.tensor, req.unit),
+      steps: req.steps,
+      signal: ctrl.signal,
+      onProgress: (step, steps) => {
+        if (cancelFlag && Atomics.load(cancelFlag, 0) === id) ctrl.abort();
+        const now = performance.now();
+        if (step < steps && now - last < 100) return;
+        last = now;
+        post({ id, progress: { done: step, total: steps, step: 'steps' } });
+      },
+    });
+    return { image: toPicture(r.images, 0), start: r.start[0]!, end: r.end[0]!, ms: r.ms };
+  } finally {
+    running.delete(id);
+  }
+}
+
 async function handle(id: number, req: Request): Promise<unknown> {
   switch (req.type) {
     case 'init': return init(req);
@@ -159,6 +184,7 @@ async function handle(id: number, req: Request): Promise<unknown> {
     case 'predict': return predict();
     case 'explain': return runExplain(id, req);
     case 'activations': return activations(req);
+    case 'visualizeUnit': return visualizeUnit(id, req);
     case 'cancel':
       running.get(req.target)?.abort();
       return null;
