@@ -26,7 +26,18 @@ import { ablationcamMethod } from './ablationcam.js';
 import { guidedGradcamMethod } from './guided-gradcam.js';
 import type { Method } from './types.js';
 
-const METHODS: readonly Method[] = Object.freeze([gradientMethod, saliencyMethod, camMethod, gradcamMethod, occlusionMethod, riseMethod, gradientXInputMethod, integratedGradientsMethod, smoothgradMethod, smoothgradSquaredMethod, vargradMethod, guidedBackpropMethod, deconvnetMethod, deepliftMethod, lrpMethod, gradcamPlusPlusMethod, xgradcamMethod, hirescamMethod, layercamMethod, eigencamMethod, scorecamMethod, ablationcamMethod, guidedGradcamMethod]);
+const METHODS: readonly Method[] = Object.freeze([
+  // gradients of the input, plain and with modified backward rules
+  gradientMethod, saliencyMethod, gradientXInputMethod, guidedBackpropMethod, deconvnetMethod,
+  integratedGradientsMethod, deepliftMethod, lrpMethod,
+  // wrappers that average any input-space method over noisy copies
+  smoothgradMethod, smoothgradSquaredMethod, vargradMethod,
+  // class activation maps of a layer
+  camMethod, gradcamMethod, gradcamPlusPlusMethod, xgradcamMethod, hirescamMethod, layercamMethod, eigencamMethod,
+  scorecamMethod, ablationcamMethod, guidedGradcamMethod,
+  // perturbation
+  occlusionMethod, riseMethod,
+]);
 
 const BY_ID: ReadonlyMap<string, Method> = new Map(METHODS.map((m) => [m.id, m]));
 
