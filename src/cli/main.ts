@@ -11,6 +11,7 @@ import { dreamCommand } from './dream.js';
 import { invertCommand, projectCommand } from './invert.js';
 import { visualizeCommand } from './visualize.js';
 import { serveCommand } from './serve.js';
+import { batchCommand } from './batch.js';
 
 export interface Command {
   readonly summary: string;
@@ -26,6 +27,7 @@ export const COMMANDS: Readonly<Record<string, Command>> = Object.freeze({
   invert: { summary: "reconstruct a picture from a layer's representation (feature inversion)", run: (argv, io) => invertCommand(argv, io) },
   project: { summary: "deconvnet projection of a channel's strongest activation on a picture", run: (argv, io) => projectCommand(argv, io) },
   serve: { summary: 'serve the explorer web page (the model runs in the browser) on 127.0.0.1', run: (argv, io) => serveCommand(argv, io) },
+  batch: { summary: 'explain a whole dataset into a folder, resumably (a manifest of what is done; failures recorded)', run: (argv, io) => batchCommand(argv, io) },
 });
 
 export function mainUsage(): string {
