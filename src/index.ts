@@ -47,3 +47,12 @@ export { renderGrid, type GridCell, type GridOptions } from './render/grid.js';
 export { renderColorbar } from './render/colorbar.js';
 export { encodePng } from './render/png.js';
 export { htmlReport } from './render/html-report.js';
+// feature visualization
+export { visualize, type VisualizeOptions, type VisualizeResult } from './featurevis/visualize.js';
+export { dream, type DreamOptions, type DreamResult } from './featurevis/deepdream.js';
+export { invert, psnr, type InversionOptions, type InversionResult } from './featurevis/inversion.js';
+export { projectUnit, type ProjectionResult } from './featurevis/projection.js';
+export * as objectives from './featurevis/objectives.js';
+export { imageBatch, toModelInput, toPicture, type ImageBatch } from './featurevis/image-batch.js';
+// the browser runtime (the caller passes its onnxruntime-web module)
+export { webBackend, configureWebRuntime, type WebRuntimeConfig, type WebRuntimeInfo, type WebExecutionProvider } from './runtime/web-backend.js';

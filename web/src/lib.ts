@@ -29,7 +29,7 @@ export { renderGrid } from '../../src/render/grid.js';
 export { renderColorbar } from '../../src/render/colorbar.js';
 export { encodePng } from '../../src/render/png.js';
 export { writeNpy } from '../../src/data/npy.js';
-// feature visualization (not yet in src/index.ts)
+// feature visualization
 export { visualize } from '../../src/featurevis/visualize.js';
 export { channel } from '../../src/featurevis/objectives.js';
 export { toPicture } from '../../src/featurevis/image-batch.js';
