@@ -53,6 +53,11 @@ export class FourierParam implements SpatialParam {
   private readonly re: Float64Array;
   private readonly im: Float64Array;
   private readonly out: ImageBatch;
+  /** scratch: the scaled spectra of the two planes of one transform */
+  private readonly sar: Float64Array;
+  private readonly sai: Float64Array;
+  private readonly sbr: Float64Array;
+  private readonly sbi: Float64Array;
 
   constructor(readonly n: number, readonly c: number, readonly h: number, readonly w: number, options: FourierOptions) {
     this.gh = nextPowerOfTwo(h);
@@ -68,6 +73,10 @@ export class FourierParam implements SpatialParam {
     this.re = new Float64Array(size);
     this.im = new Float64Array(size);
     this.out = imageBatch(n, c, h, w);
+    this.sar = new Float64Array(size);
+    this.sai = new Float64Array(size);
+    this.sbr = new Float64Array(size);
+    this.sbi = new Float64Array(size);
   }
 
   forward(): ImageBatch {
@@ -78,20 +87,34 @@ export class FourierParam implements SpatialParam {
       const a = p * 2 * size;
       const hasB = p + 1 < planes;
       const b = (p + 1) * 2 * size;
+      // the scaled spectra S . s, each product once (the same products the sums below used to form)
+      const { sar, sai, sbr, sbi } = this;
+      for (let k = 0; k < size; k++) {
+        const sk = scale[k]!;
+        sar[k] = params[a + k]! * sk;
+        sai[k] = params[a + size + k]! * sk;
+      }
+      if (hasB) {
+        for (let k = 0; k < size; k++) {
+          const sk = scale[k]!;
+          sbr[k] = params[b + k]! * sk;
+          sbi[k] = params[b + size + k]! * sk;
+        }
+      } else {
+        sbr.fill(0);
+        sbi.fill(0);
+      }
       for (let k = 0; k < size; k++) {
         const m = neg[k]!;
         // Hermitian parts of the scaled spectra: (S[k] + conj S[-k]) / 2
-        const ar = 0.5 * (params[a + k]! * scale[k]! + params[a + m]! * scale[m]!);
-        const ai = 0.5 * (params[a + size + k]! * scale[k]! - params[a + size + m]! * scale[m]!);
-        let br = 0, bi = 0;
-        if (hasB) {
-          br = 0.5 * (params[b + k]! * scale[k]! + params[b + m]! * scale[m]!);
-          bi = 0.5 * (params[b + size + k]! * scale[k]! - params[b + size + m]! * scale[m]!);
-        }
+        const ar = 0.5 * (sar[k]! + sar[m]!);
+        const ai = 0.5 * (sai[k]! - sai[m]!);
+        const br = 0.5 * (sbr[k]! + sbr[m]!);
+        const bi = 0.5 * (sbi[k]! - sbi[m]!);
         re[k] = ar - bi;
         im[k] = ai + br;
       }
-      this.fft.transform(re, im, true);
+      this.fft.transform(re, im, true, { neededColumns: this.w });
       this.crop(re, p);
       if (hasB) this.crop(im, p + 1);
     }
@@ -121,7 +144,7 @@ export class FourierParam implements SpatialParam {
           if (hasB) im[y * gw + x] = g.data[(p + 1) * h * w + y * w + x]!;
         }
       }
-      this.fft.transform(re, im, false);
+      this.fft.transform(re, im, false, { nonzeroRows: h });
       const a = p * 2 * size;
       const b = (p + 1) * 2 * size;
       for (let k = 0; k < size; k++) {
