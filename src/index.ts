@@ -56,3 +56,4 @@ export * as objectives from './featurevis/objectives.js';
 export { imageBatch, toModelInput, toPicture, type ImageBatch } from './featurevis/image-batch.js';
 // the browser runtime (the caller passes its onnxruntime-web module)
 export { webBackend, configureWebRuntime, type WebRuntimeConfig, type WebRuntimeInfo, type WebExecutionProvider } from './runtime/web-backend.js';
+export { spatialMap, displayMaps, colormapFor, colorbarFor, overlayFor, type ViewOptions } from './methods/display.js';
