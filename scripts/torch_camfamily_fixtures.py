@@ -63,6 +63,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import torch_cam_fixtures  # noqa: E402  (model split into trunk and head, ONNX export)
 import torch_fixtures  # noqa: E402  (npy writer, errors, threads)
 import torch_models  # noqa: E402
+from fixture_stamp import read_stamp, write_stamp  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 OUT_DIR = os.path.join(ROOT, "test", "fixtures", "torch-camfamily")
@@ -290,23 +291,6 @@ def source_hash():
     return h.hexdigest()
 
 
-def read_stamp(digest):
-    try:
-        with open(STAMP) as f:
-            stamp = json.load(f)
-    except (OSError, ValueError):
-        return set()
-    return set(stamp.get("cases", [])) if stamp.get("hash") == digest else set()
-
-
-def write_stamp(digest, done):
-    tmp = STAMP + ".tmp"
-    with open(tmp, "w") as f:
-        json.dump({"hash": digest, "cases": sorted(done)}, f, indent=2)
-        f.write("\n")
-    os.replace(tmp, STAMP)
-
-
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("cases", nargs="*", help=f"default: {' '.join(CASES)}")
@@ -318,7 +302,7 @@ def main():
         parser.error(f"unknown case(s): {', '.join(unknown)}")
     os.makedirs(OUT_DIR, exist_ok=True)
     digest = source_hash()
-    done = read_stamp(digest)
+    done = read_stamp(STAMP, digest)
     torch_fixtures.set_threads(THREADS)
     for case in names:
         present = all(os.path.isfile(os.path.join(OUT_DIR, case + s)) for s in file_suffixes())
@@ -326,10 +310,10 @@ def main():
             print(f"{case}: up to date")
             continue
         done.discard(case)
-        write_stamp(digest, done)
+        write_stamp(STAMP, digest, done)
         meta = make_fixtures(case)
         done.add(case)
-        write_stamp(digest, done)
+        write_stamp(STAMP, digest, done)
         err = ", ".join(f"{k} {max(v):.1e}" for k, v in meta["f32Error"].items() if not k.endswith("_layer"))
         print(f"{case}: {meta['seconds']:.1f}s layer {tuple(meta['layerShape'])} targets {meta['targets']} f32 rel err: {err}", flush=True)
 

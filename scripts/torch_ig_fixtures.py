@@ -48,6 +48,7 @@ from PIL import Image
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import torch_fixtures  # noqa: E402  (shared helpers: ONNX summary, npy writer, errors)
 import torch_models  # noqa: E402
+from fixture_stamp import read_stamp, write_stamp  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 OUT_DIR = os.path.join(ROOT, "test", "fixtures", "torch-ig")
@@ -59,10 +60,9 @@ STD = [0.229, 0.224, 0.225]
 OPSET = 13
 THREADS = 2
 STEPS = 32
-# Models whose logits depend on the input. With these seeded random weights, mobilenet_v2's logits vary
-# by ~3e-9 between images (the randomized BatchNorms collapse its features), so F(x) - F(x') is below
-# float32's resolution and IG's completeness gap cannot be measured on it; squeezenet1_1 stands in.
-MODELS = ["resnet18", "squeezenet1_1"]
+# torch_models.build measures BatchNorm statistics on seeded inputs, so every model's logits depend on
+# its input (with random statistics MobileNetV2's collapsed to a constant).
+MODELS = ["resnet18", "squeezenet1_1", "mobilenet_v2"]
 RULES = ["riemann-trapezoid", "gauss-legendre"]
 MAPS = ["gxi"] + ["ig_" + r for r in RULES]
 
@@ -220,23 +220,6 @@ def source_hash():
     return h.hexdigest()
 
 
-def read_stamp(digest):
-    try:
-        with open(STAMP) as f:
-            stamp = json.load(f)
-    except (OSError, ValueError):
-        return set()
-    return set(stamp.get("models", [])) if stamp.get("hash") == digest else set()
-
-
-def write_stamp(digest, done):
-    tmp = STAMP + ".tmp"
-    with open(tmp, "w") as f:
-        json.dump({"hash": digest, "models": sorted(done)}, f, indent=2)
-        f.write("\n")
-    os.replace(tmp, STAMP)
-
-
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("models", nargs="*", help=f"default: {' '.join(MODELS)}")
@@ -248,7 +231,7 @@ def main():
         parser.error(f"unknown model(s): {', '.join(unknown)}")
     os.makedirs(OUT_DIR, exist_ok=True)
     digest = source_hash()
-    done = read_stamp(digest)
+    done = read_stamp(STAMP, digest)
     torch_fixtures.set_threads(THREADS)
     for name in names:
         present = all(os.path.isfile(os.path.join(OUT_DIR, name + s)) for s in file_suffixes())
@@ -256,10 +239,10 @@ def main():
             print(f"{name}: up to date")
             continue
         done.discard(name)
-        write_stamp(digest, done)
+        write_stamp(STAMP, digest, done)
         meta = make_fixtures(name)
         done.add(name)
-        write_stamp(digest, done)
+        write_stamp(STAMP, digest, done)
         err = ", ".join(f"{k} {max(v):.1e}" for k, v in meta["f32Error"].items())
         dl = ", ".join(f"{k} {max(abs(d) for d in v):.1e}" for k, v in meta["deltas"].items())
         print(f"{name}: {meta['seconds']:.1f}s targets {meta['targets']} f32 rel err: {err}; float64 |delta|: {dl}", flush=True)

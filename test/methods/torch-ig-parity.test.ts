@@ -1,7 +1,7 @@
 /**
  * gradient-x-input and Integrated Gradients of real CNN architectures against plain-PyTorch code.
  *
- * `scripts/torch_ig_fixtures.py` exports resnet18 and squeezenet1_1 (the seeded random weights of
+ * `scripts/torch_ig_fixtures.py` exports resnet18, squeezenet1_1 and mobilenet_v2 (the seeded random weights of
  * scripts/torch_models.py; mobilenet_v2's logits barely depend on the input with those weights, see the
  * script) on a batch of [examples/images/chelsea.png, a standard-normal image], and writes float64
  * references (model.double()) of x * dy_c/dx and of IG from the black baseline, (x - x') * sum_k w_k
@@ -33,7 +33,7 @@ import type { HostTensor } from '../../src/runtime/backend.js';
 import { nodeBackend } from '../../src/runtime/node-backend.js';
 
 const DIR = new URL('../fixtures/torch-ig/', import.meta.url);
-const MODELS = ['resnet18', 'squeezenet1_1'];
+const MODELS = ['resnet18', 'squeezenet1_1', 'mobilenet_v2'];
 const SPEC: InputSpec = {
   layout: 'NCHW', height: 224, width: 224, channels: 3, range: [0, 1],
   mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225], resize: 'center-crop', source: 'options',
