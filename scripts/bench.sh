@@ -5,4 +5,4 @@ cd "$(dirname "$0")/.."
 export ONNXRUNTIME_NODE_INSTALL=skip
 [ -d node_modules ] || npm ci --no-audit --no-fund
 bash scripts/torch-fixtures.sh mobilenet_v2 resnet50
-exec npx tsx bench/gradient.bench.ts "$@"
+case "${1:-}" in methods) shift; npx tsx bench/methods.bench.ts "$@" && exec npx tsx bench/methods-memory.ts ;; *) exec npx tsx bench/gradient.bench.ts "$@" ;; esac
