@@ -6,7 +6,7 @@
  * (src/autodiff/rules/modified-relu.ts; LeakyRelu applies its own slope to the signal). Shows the
  * input patterns a score's units are tuned to; like guided backprop, barely class-specific.
  */
-import { inputGradient } from './engine.js';
+import { inputGradientOf } from './input-gradient.js';
 import type { Method } from './types.js';
 
 export const deconvnetMethod: Method = {
@@ -20,8 +20,10 @@ export const deconvnetMethod: Method = {
   output: 'input',
   signed: true,
   units: 'deconvnet projection of the logit',
+  fusesInputGradient: 'deconvnet',
+  readsForward: false,
   exposes: () => [],
   async explain(ctx) {
-    return { map: await inputGradient(ctx.model, ctx.input, ctx.targets, { ...ctx, rules: 'deconvnet' }) };
+    return { map: await inputGradientOf(ctx, 'deconvnet') };
   },
 };

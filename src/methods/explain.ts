@@ -63,8 +63,13 @@ export async function explain(model: ImageModel, input: HostTensor, options: Exp
   const layers = methods.some((m) => m.needsLayer) ? layerNames.map((l) => resolveLayer(model, l)) : [];
   const expose = [...new Set(methods.flatMap((m) => (m.needsLayer ? layers.flatMap((l) => m.exposes(model, l.tensor)) : m.exposes(model, undefined))))];
   const t0 = performance.now();
-  // the first layer's gradient runs in the forward call itself (one runtime call for Grad-CAM)
-  const fused = layers[0] && methods.some((m) => m.fusesLayerGradient) ? { layer: layers[0].tensor, targets: target === 'top' ? ('top' as const) : Array<ClassTarget>(input.dims[0]!).fill(target) } : undefined;
+  // the first layer's gradient (or else the input gradient) runs in the forward call itself: one runtime
+  // call for Grad-CAM or saliency
+  const fusedTargets = target === 'top' ? ('top' as const) : Array<ClassTarget>(input.dims[0]!).fill(target);
+  const inputRules = methods.find((m) => m.fusesInputGradient)?.fusesInputGradient;
+  const fused = layers[0] && methods.some((m) => m.fusesLayerGradient)
+    ? { layer: layers[0].tensor, targets: fusedTargets }
+    : inputRules ? { layer: model.inputName, targets: fusedTargets, rules: inputRules } : undefined;
   const fwd = await forward(model, input, expose, options, fused);
   const forwardMs = performance.now() - t0;
   const batch = input.dims[0]!;

@@ -5,7 +5,7 @@
  * model it is each term w_i x_i of the score; it equals Integrated Gradients from the zero input when
  * the score is linear along the path. Use it as a one-pass first look at which inputs push the score up.
  */
-import { inputGradient } from './engine.js';
+import { inputGradientOf } from './input-gradient.js';
 import type { Method } from './types.js';
 
 export const gradientXInputMethod: Method = {
@@ -19,9 +19,11 @@ export const gradientXInputMethod: Method = {
   output: 'input',
   signed: true,
   units: 'x * d logit / d x',
+  fusesInputGradient: 'standard',
+  readsForward: false,
   exposes: () => [],
   async explain(ctx) {
-    const grad = await inputGradient(ctx.model, ctx.input, ctx.targets, ctx);
+    const grad = await inputGradientOf(ctx);
     const g = grad.data as Float32Array;
     const x = ctx.input.data as Float32Array;
     const out = new Float32Array(g.length);

@@ -2,7 +2,7 @@
  * `gradient`: the raw, signed gradient of the class score with respect to the input,
  * d S_c / d x (Simonyan, Vedaldi & Zisserman 2013, Sec. 3.1, before taking magnitudes).
  */
-import { inputGradient } from './engine.js';
+import { inputGradientOf } from './input-gradient.js';
 import type { Method } from './types.js';
 
 export const gradientMethod: Method = {
@@ -16,8 +16,10 @@ export const gradientMethod: Method = {
   output: 'input',
   signed: true,
   units: 'd logit / d x',
+  fusesInputGradient: 'standard',
+  readsForward: false,
   exposes: () => [],
   async explain(ctx) {
-    return { map: await inputGradient(ctx.model, ctx.input, ctx.targets, ctx) };
+    return { map: await inputGradientOf(ctx) };
   },
 };

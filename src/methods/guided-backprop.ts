@@ -7,7 +7,7 @@
  * op keeps its gradient. Sharp, image-like maps; they depend little on the class (Adebayo et al. 2018),
  * so combine with a class-discriminative map (Guided Grad-CAM) when the class matters.
  */
-import { inputGradient } from './engine.js';
+import { inputGradientOf } from './input-gradient.js';
 import type { Method } from './types.js';
 
 export const guidedBackpropMethod: Method = {
@@ -21,8 +21,10 @@ export const guidedBackpropMethod: Method = {
   output: 'input',
   signed: true,
   units: 'guided d logit / d x',
+  fusesInputGradient: 'guided',
+  readsForward: false,
   exposes: () => [],
   async explain(ctx) {
-    return { map: await inputGradient(ctx.model, ctx.input, ctx.targets, { ...ctx, rules: 'guided' }) };
+    return { map: await inputGradientOf(ctx, 'guided') };
   },
 };

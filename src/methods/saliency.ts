@@ -2,7 +2,7 @@
  * `saliency`: the image-specific class saliency map of Simonyan, Vedaldi & Zisserman 2013, Sec. 3.1:
  * M_ij = max_c |w_h(i,j,c)| with w = dS_c/dI, the largest gradient magnitude over colour channels.
  */
-import { inputGradient } from './engine.js';
+import { inputGradientOf } from './input-gradient.js';
 import { reduceChannels } from './maps.js';
 import type { Method } from './types.js';
 
@@ -17,9 +17,11 @@ export const saliencyMethod: Method = {
   output: 'spatial',
   signed: false,
   units: 'max over channels of |d logit / d x|',
+  fusesInputGradient: 'standard',
+  readsForward: false,
   exposes: () => [],
   async explain(ctx) {
-    const grad = await inputGradient(ctx.model, ctx.input, ctx.targets, ctx);
+    const grad = await inputGradientOf(ctx);
     return { map: reduceChannels(grad, ctx.model.input, (m, v) => Math.max(m, Math.abs(v)), 0) };
   },
 };

@@ -16,7 +16,7 @@ import { fail } from '../errors.js';
 import type { HostTensor } from '../runtime/backend.js';
 import type { ClassTarget } from '../model/targets.js';
 import { Random } from '../util/random.js';
-import { forward, type RunOptions } from './engine.js';
+import { forward, type ForwardResult, type RunOptions } from './engine.js';
 import { IG_OPTIONS, SEED_OPTION } from './integrated-gradients.js';
 import { resolveOptions, type OptionSpec, type OptionValue } from './options.js';
 import type { Method, MethodContext, MethodResult } from './types.js';
@@ -77,7 +77,8 @@ async function smooth(kind: Smoothing, ctx: MethodContext): Promise<MethodResult
     const noisy = new Float32Array(samples * per);
     for (let k = 0; k < samples; k++) for (let i = 0; i < per; i++) noisy[k * per + i] = xe[i]! + sigma * random.normal();
     const batch: HostTensor = { type: 'float32', dims: [samples, ...input.dims.slice(1)], data: noisy };
-    const fwd = await forward(model, batch, base.exposes(model, undefined), quiet);
+    // bases that never read the forward pass (plain gradients) skip it: it would be 'samples' wasted passes
+    const fwd = base.readsForward === false ? unreadForward(base.id) : await forward(model, batch, base.exposes(model, undefined), quiet);
     const r = await base.explain({
       ...ctx,
       input: batch,
@@ -144,3 +145,9 @@ export const vargradMethod: Method = {
   units: 'variance over noisy copies of the base map',
   explain: (ctx) => smooth('vargrad', ctx),
 };
+
+/** A forward result for a base method that declares it never reads one: any read is a bug, said loudly. */
+function unreadForward(id: string): ForwardResult {
+  const refuse = (): never => fail('RUNTIME', `method '${id}' declares readsForward: false but read the forward pass.`);
+  return { get logits() { return refuse(); }, get tensors() { return refuse(); } };
+}

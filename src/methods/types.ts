@@ -5,6 +5,7 @@
 import type { HostTensor } from '../runtime/backend.js';
 import type { ImageModel } from '../model/image-model.js';
 import type { ClassTarget } from '../model/targets.js';
+import type { RuleSetName } from '../autodiff/rulesets.js';
 import type { ForwardResult, RunOptions } from './engine.js';
 import type { OptionSpec, OptionValue } from './options.js';
 
@@ -72,6 +73,13 @@ export interface Method extends MethodInfo {
    * computes it in the same call (see engine.forward)
    */
   readonly fusesLayerGradient?: boolean;
+  /**
+   * the rules of the input gradient the method reads, when it can take it from the forward call (see
+   * input-gradient.ts); explain() fuses it there when no layer gradient is fused
+   */
+  readonly fusesInputGradient?: RuleSetName;
+  /** false when the method never reads `ctx.forward` (wrappers then skip that forward pass); default true */
+  readonly readsForward?: boolean;
   /** tensors the forward pass must expose for this method (given the layer, for layer methods) */
   exposes(model: ImageModel, layer: string | undefined): readonly string[];
   explain(ctx: MethodContext): Promise<MethodResult>;
