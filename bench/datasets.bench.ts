@@ -1,0 +1,58 @@
+/**
+ * Dataset views, timed: dataset search over the 10,000 MNIST test images for all 64 units of the
+ * trained MNIST CNN's last conv layer (against a straightforward PyTorch loop, bench/datasets_torch.py,
+ * same threads); the 64-d embedding vectors of the 10,000 images; t-SNE (neighbours + Barnes-Hut
+ * optimization) and UMAP of those 10,000 points. Wall-clock and CPU seconds are both reported: on a
+ * shared machine the CPU time says what the work costs.
+ *
+ * Run: npx tsx bench/datasets.bench.ts [--threads 1]   (writes bench/results/datasets.json)
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { openDataset } from '../src/data/open-dataset.js';
+import { searchDataset } from '../src/data/search.js';
+import { knn } from '../src/data/embed/knn.js';
+import { tsneFromNeighbours } from '../src/data/embed/tsne.js';
+import { umap } from '../src/data/embed/umap.js';
+import { layerVectors } from '../src/data/embed/vectors.js';
+import { loadImageModel } from '../src/model/load-file.js';
+import { nodeBackend } from '../src/runtime/node-backend.js';
+
+const { values } = parseArgs({ options: { threads: { type: 'string', default: '1' } } });
+const threads = Number(values.threads);
+const root = new URL('../', import.meta.url).pathname;
+
+async function timed<T>(f: () => Promise<T> | T): Promise<{ value: T; wall: number; cpu: number }> {
+  const c0 = process.cpuUsage();
+  const t0 = performance.now();
+  const value = await f();
+  const c = process.cpuUsage(c0);
+  return { value, wall: (performance.now() - t0) / 1000, cpu: (c.user + c.system) / 1e6 };
+}
+
+const { model } = await loadImageModel(join(root, 'models', 'mnist-cnn.onnx'));
+const data = await openDataset('mnist:test');
+const run = { backend: nodeBackend, threads };
+// warm-up: compile the forward plan once
+await searchDataset(model, data, { tensor: '/relu4/Relu_output_0', run, stopAfter: 256 });
+const search = await timed(() => searchDataset(model, data, { tensor: '/relu4/Relu_output_0', top: 9, batch: 256, run }));
+const torch = JSON.parse(execFileSync('/usr/bin/python3', [join(root, 'bench', 'datasets_torch.py'), String(threads)], { encoding: 'utf8' }).trim().split('\n').pop()!) as { seconds: number; imagesPerSecond: number };
+const vec = await timed(() => layerVectors(model, data, '/Flatten_output_0', run));
+const v = vec.value;
+const nb = await timed(() => knn(v.vectors, v.n, v.dim, 90, nodeBackend, { threads }));
+const ts = await timed(() => tsneFromNeighbours(nb.value, v.n, { seed: 1 }));
+const um = await timed(() => umap(v.vectors, v.n, v.dim, { seed: 1 }));
+
+const r = (x: number) => Math.round(x * 100) / 100;
+const result = {
+  machine: `${threads} ONNX Runtime / PyTorch thread(s); load average at start ${(await import('node:os')).loadavg()[0]!.toFixed(1)}`,
+  search: { images: 10000, units: 64, layer: '/relu4/Relu_output_0 [64x7x7]', seconds: r(search.wall), cpuSeconds: r(search.cpu), imagesPerSecond: Math.round(10000 / search.wall), torchSeconds: r(torch.seconds), torchImagesPerSecond: Math.round(torch.imagesPerSecond), ratioTorchOverCnnlens: r(torch.seconds / search.wall) },
+  embedding: { images: 10000, dim: v.dim, seconds: r(vec.wall), cpuSeconds: r(vec.cpu), imagesPerSecond: Math.round(10000 / vec.wall) },
+  tsne: { points: 10000, neighboursSeconds: r(nb.wall), optimizeSeconds: r(ts.wall), optimizeCpuSeconds: r(ts.cpu), iterations: 750 },
+  umap: { points: 10000, seconds: r(um.wall), cpuSeconds: r(um.cpu) },
+};
+console.log(JSON.stringify(result, null, 2));
+mkdirSync(join(root, 'bench', 'results'), { recursive: true });
+writeFileSync(join(root, 'bench', 'results', 'datasets.json'), `${JSON.stringify(result, null, 2)}\n`);
