@@ -39,6 +39,9 @@ Options:
   --checkpoint F    checkpoint file: written as the search goes, resumed from when it matches
   --batch N         examples per forward pass (default 256)
   --no-figures      write the JSON summary only
+  --visualize STEPS also optimize a picture for each unit (feature visualization, STEPS Adam steps,
+                    e.g. 256) and write <layer>.examples-vs-optimization.png: per unit, its maximal
+                    activation examples | its visualization by optimization (conv units; at most 64)
   --json            print the summary as JSON on stdout
   --threads N       ONNX Runtime threads (default: all cores)
   --spec FILE       input spec sidecar (range, mean, std, labels, ...)
@@ -87,7 +90,7 @@ export async function searchCommand(argv: string[], io: CliIO = processIO, deps:
   const { values: v } = parseCommandArgs('search', argv, {
     model: { type: 'string' }, data: { type: 'string' }, layer: { type: 'string' }, units: { type: 'string' },
     top: { type: 'string' }, score: { type: 'string' }, out: { type: 'string' }, checkpoint: { type: 'string' },
-    batch: { type: 'string' }, 'no-figures': { type: 'boolean' }, json: { type: 'boolean' }, threads: { type: 'string' },
+    batch: { type: 'string' }, 'no-figures': { type: 'boolean' }, visualize: { type: 'string' }, json: { type: 'boolean' }, threads: { type: 'string' },
     spec: { type: 'string' }, help: { type: 'boolean', short: 'h' },
   }, false);
   if (v.help) {
@@ -161,8 +164,37 @@ export async function searchCommand(argv: string[], io: CliIO = processIO, deps:
       }
     }
   }
+  let comparison: string | undefined;
+  if (v.visualize !== undefined) {
+    if (shape.length !== 3) fail('USAGE', '--visualize needs a conv layer: it optimizes a picture for a channel.');
+    if (result.units.length > 64) fail('USAGE', `--visualize optimizes one picture per unit: choose at most 64 units with --units (got ${result.units.length}).`);
+    const steps = positiveInt('visualize', v.visualize, 256);
+    const { visualize } = await import('../featurevis/visualize.js');
+    const { channel, sum } = await import('../featurevis/objectives.js');
+    const { toPicture } = await import('../featurevis/image-batch.js');
+    const { renderGrid } = await import('../render/grid.js');
+    const { resizeNearest } = await import('../data/search-render.js');
+    const rows = [];
+    const all = await dataset.picturesAt([...new Set(result.units.flatMap((u) => u.top.map((e) => e.index)))]);
+    const chunk = 8;
+    for (let g = 0; g < result.units.length; g += chunk) {
+      const us = result.units.slice(g, g + chunk);
+      const vis = await visualize(model, { backend, ...(threads ? { threads } : {}), objective: sum(...us.map((u, b) => channel(layer.tensor, u.unit).forExample(b))), batch: us.length, steps, seed: 0 });
+      for (const [b, u] of us.entries()) {
+        const size = model.input.width;
+        const scale = Math.max(1, Math.floor(84 / size));
+        const big = (im: import('../image/types.js').RgbImage) => (scale > 1 ? resizeNearest(im, im.width * scale, im.height * scale) : im);
+        const examples = u.top.map((e) => ({ image: big(fitToInput(all.get(e.index)!.image, model.input).image), caption: `#${e.index}` }));
+        rows.push([{ image: big(toPicture(vis.images, b)), caption: `unit ${u.unit}: optimized` }, ...examples]);
+      }
+    }
+    comparison = join(outDir, `${fileStem(layer.name)}.examples-vs-optimization.png`);
+    await writeFileAtomic(comparison, encodePng(renderGrid(rows, { title: `${layer.name}: visualization by optimization (left) | maximal activation examples`, padding: 6 })));
+    io.err(`wrote ${comparison}\n`);
+  }
   const summary = {
     model: model.name,
+    ...(comparison ? { comparison } : {}),
     data: dataset.name,
     layer: { name: layer.name, tensor: layer.tensor, shape },
     score,
