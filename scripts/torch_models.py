@@ -49,8 +49,8 @@ def _construct(name):
 def _randomize(model, seed):
     """Make normalization layers non-trivial with a dedicated generator.
 
-    BatchNorm: weight ~ U(0.5, 1.5), bias ~ N(0, 0.1) (running statistics are then measured by
-    _calibrate; the random ones drawn here only keep the generator's sequence stable).
+    BatchNorm: running_mean ~ N(0, 0.1), running_var ~ U(0.5, 1.5),
+    weight ~ U(0.5, 1.5), bias ~ N(0, 0.1).
     LayerNorm (convnext) gets the same weight/bias treatment, and convnext's
     layer_scale (initialised to 1e-6, which would make every residual branch
     negligible) is drawn from U(0.1, 0.3).
@@ -77,36 +77,11 @@ def _randomize(model, seed):
                 uniform(m.layer_scale, 0.1, 0.3)
 
 
-def _calibrate(model, seed, size):
-    """Sets BatchNorm running statistics to those of seeded random inputs (two batches of 8).
-
-    With random running statistics, deep narrow networks (MobileNetV2/V3, EfficientNet) lose their
-    activations' scale through depth and output the same logits for every input, which makes their
-    gradients meaningless as test references; statistics measured on actual inputs keep every layer's
-    activations normalized. The affine parameters stay random.
-    """
-    bns = [m for m in model.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
-    if not bns:
-        return
-    for m in bns:
-        m.reset_running_stats()
-        m.momentum = None  # a cumulative average over the calibration batches
-    g = torch.Generator().manual_seed(seed + 2)
-    model.train()
-    with torch.no_grad():
-        for _ in range(2):
-            model(torch.randn(8, 3, size, size, generator=g))
-    for m in bns:
-        m.momentum = 0.1
-    model.eval()
-
-
 def build(name, seed=0):
     """Eval-mode float32 torchvision model `name` with deterministic weights."""
     torch.manual_seed(seed)
     model = _construct(name)
     _randomize(model, seed)
-    _calibrate(model, seed, input_size(name))
     return model.float().eval()
 
 
