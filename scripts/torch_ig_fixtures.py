@@ -60,9 +60,10 @@ STD = [0.229, 0.224, 0.225]
 OPSET = 13
 THREADS = 2
 STEPS = 32
-# torch_models.build measures BatchNorm statistics on seeded inputs, so every model's logits depend on
-# its input (with random statistics MobileNetV2's collapsed to a constant).
-MODELS = ["resnet18", "squeezenet1_1", "mobilenet_v2"]
+# Models whose logits depend on the input. With these seeded random weights, mobilenet_v2's logits vary
+# by ~3e-9 between images (the randomized BatchNorms collapse its features), so F(x) - F(x') is below
+# float32's resolution and IG's completeness gap cannot be measured on it; squeezenet1_1 stands in.
+MODELS = ["resnet18", "squeezenet1_1"]
 RULES = ["riemann-trapezoid", "gauss-legendre"]
 MAPS = ["gxi"] + ["ig_" + r for r in RULES]
 

@@ -331,8 +331,8 @@ function checkCompleteness(t: { diagnostic(s: string): void }, what: string, ig:
   });
 }
 
-test('completeness: |delta| <= 1% of |F(x) - F(black)| at 64 Gauss-Legendre steps (resnet18, squeezenet1_1, mobilenet_v2)', async (t) => {
-  for (const name of ['resnet18', 'squeezenet1_1', 'mobilenet_v2']) {
+test('completeness: |delta| <= 1% of |F(x) - F(black)| at 64 Gauss-Legendre steps (resnet18, squeezenet1_1)', async (t) => {
+  for (const name of ['resnet18', 'squeezenet1_1']) {
     const { model, x } = fixture(name);
     const r = await explain(model, x, { backend: nodeBackend, threads: 2, methods: ['integrated-gradients'], methodOptions: { 'ig-steps': 64 } });
     checkCompleteness(t, name, result(r, 'integrated-gradients'), 64);
