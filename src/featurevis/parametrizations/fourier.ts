@@ -58,6 +58,8 @@ export class FourierParam implements SpatialParam {
   private readonly sai: Float64Array;
   private readonly sbr: Float64Array;
   private readonly sbi: Float64Array;
+  /** the parameter gradient, reused by each backward() */
+  private grad: Float32Array | undefined;
 
   constructor(readonly n: number, readonly c: number, readonly h: number, readonly w: number, options: FourierOptions) {
     this.gh = nextPowerOfTwo(h);
@@ -132,7 +134,8 @@ export class FourierParam implements SpatialParam {
     const planes = this.n * this.c;
     const size = this.gh * this.gw;
     const { h, w, gw, re, im, neg, scale } = this;
-    const out = new Float32Array(this.params.length);
+    // every entry is written below, so the buffer of the previous call can be reused
+    const out = (this.grad ??= new Float32Array(this.params.length));
     const inv = 1 / size;
     for (let p = 0; p < planes; p += 2) {
       const hasB = p + 1 < planes;

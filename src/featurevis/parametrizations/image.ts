@@ -49,6 +49,9 @@ export class ImageParam {
   private readonly spatial: SpatialParam;
   private readonly colored: ImageBatch;
   private readonly image: ImageBatch;
+  /** scratch of backward(): the gradient before the squash and before the colour basis */
+  private readonly gradImage: ImageBatch;
+  private readonly gradColored: ImageBatch;
 
   constructor(readonly options: ImageParamOptions) {
     const { n, c, h, w } = options;
@@ -64,6 +67,8 @@ export class ImageParam {
       : new PixelParam(n, c, h, w, { sd, rng: options.rng, ...(options.init ? { init: this.unsquash(options.init) } : {}) });
     this.colored = imageBatch(n, c, h, w);
     this.image = imageBatch(n, c, h, w);
+    this.gradImage = imageBatch(n, c, h, w);
+    this.gradColored = imageBatch(n, c, h, w);
   }
 
   get params(): Float32Array {
@@ -105,15 +110,18 @@ export class ImageParam {
     return this.image;
   }
 
-  /** d(loss)/d(params) for d(loss)/d(image), at the images of the last `render()`. */
+  /**
+   * d(loss)/d(params) for d(loss)/d(image), at the images of the last `render()`. The returned array may
+   * be reused by the next call.
+   */
   backward(g: ImageBatch): Float32Array {
-    const d = imageBatch(g.n, g.c, g.h, g.w);
+    const d = this.gradImage;
     if (this.squash === 'sigmoid') {
       const y = this.image.data;
       for (let i = 0; i < d.data.length; i++) d.data[i] = g.data[i]! * y[i]! * (1 - y[i]!);
     } else d.data.set(g.data);
     if (!this.decorrelated) return this.spatial.backward(d);
-    const t = imageBatch(g.n, g.c, g.h, g.w);
+    const t = this.gradColored;
     decorrelate(d, t, true);
     return this.spatial.backward(t);
   }

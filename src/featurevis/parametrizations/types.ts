@@ -6,6 +6,6 @@ export interface SpatialParam {
   readonly params: Float32Array;
   /** the planes the current parameters give */
   forward(): ImageBatch;
-  /** d(loss)/d(params) for a d(loss)/d(planes) */
+  /** d(loss)/d(params) for a d(loss)/d(planes); the array may be reused by the next call */
   backward(g: ImageBatch): Float32Array;
 }
