@@ -6,18 +6,14 @@
 import { availableParallelism } from 'node:os';
 import ort from 'onnxruntime-node';
 import { CnnlensError, fail, listForMessage } from '../errors.js';
+import { checkFeed, creationAdvice, describeMeta, errorMessage, formatShape, hostOutput, toMetadata } from './ort-common.js';
 import {
-  dataMatchesType,
-  elementCount,
-  type ElemType,
   type HostTensor,
   type RuntimeBackend,
   type RuntimeSession,
   type SessionOptions,
   type TensorMetadata,
 } from './backend.js';
-
-const HOST_TYPES: ReadonlySet<string> = new Set<ElemType>(['float32', 'float64', 'int64', 'int32', 'bool', 'uint8']);
 
 /** Default intra-op threads: all cores the process may use. */
 export function defaultThreads(): number {
@@ -42,68 +38,10 @@ export function ortSessionOptions(options: SessionOptions | undefined): ort.Infe
   };
 }
 
-/** Removes the C++ source location and function signature ORT prefixes to some messages. */
-export function cleanOrtMessage(message: string): string {
-  let m = message.trim();
-  const loc = /^\S+\.(?:h|hpp|cc|cpp|c):\d+\s+/.exec(m);
-  if (loc) {
-    m = m.slice(loc[0].length);
-    // then "ret_type ns::fn(args...) [const]" before the actual message
-    const sig = /^[^()]*\((?:[^()]|\([^()]*\))*\)\s*(?:const\s+)?/.exec(m);
-    if (sig && sig[0].includes('::')) m = m.slice(sig[0].length);
-  }
-  return m.replace(/\s+$/, '');
-}
-
-function errorMessage(e: unknown): string {
-  return cleanOrtMessage(e instanceof Error ? e.message : String(e));
-}
-
-function creationAdvice(msg: string): string {
-  if (/protobuf parsing failed|Failed to load model/i.test(msg)) return ' The bytes are not a readable ONNX model.';
-  if (/No Op registered|not implemented|Could not find an implementation/i.test(msg)) {
-    return ' The graph uses an operator (or an operator version) this ONNX Runtime does not implement; re-export the model with a standard opset (11–21) and standard operators.';
-  }
-  if (/opset/i.test(msg)) return ' Re-export the model with an officially released opset (11–21 are well supported).';
-  if (/Type Error|ShapeInferenceError|type mismatch/i.test(msg)) return ' The graph is not well typed; it may have been edited or exported incorrectly.';
-  return '';
-}
-
-export function formatShape(shape: readonly (number | string | null)[] | undefined): string {
-  if (!shape) return '[?]';
-  return `[${shape.map((d) => (d === null ? '?' : String(d))).join(', ')}]`;
-}
-
-function describeMeta(m: TensorMetadata | undefined): string {
-  return m ? `${m.type} ${formatShape(m.shape)}` : 'unknown';
-}
-
-function toMetadata(m: ort.InferenceSession.ValueMetadata): TensorMetadata {
-  return m.isTensor ? { name: m.name, type: m.type, shape: [...m.shape] } : { name: m.name, type: 'non-tensor' };
-}
-
 function toOrt(name: string, t: HostTensor): ort.Tensor {
-  if (!HOST_TYPES.has(t.type)) fail('INPUT_SHAPE', `input '${name}' has element type '${String(t.type)}'; cnnlens feeds float32, float64, int64, int32, uint8 or bool.`);
-  if (!dataMatchesType(t.type, t.data)) {
-    fail('INPUT_SHAPE', `input '${name}' is declared ${t.type} but holds a ${t.data.constructor.name}.`);
-  }
-  if (!t.dims.every((d) => Number.isInteger(d) && d >= 0)) fail('INPUT_SHAPE', `input '${name}' has invalid dims ${formatShape(t.dims)}.`);
-  const n = elementCount(t.dims);
-  if (n !== t.data.length) {
-    fail('INPUT_SHAPE', `input '${name}' has dims ${formatShape(t.dims)} (${n} values) but ${t.data.length} values of data.`);
-  }
+  checkFeed(name, t);
   // ort.Tensor keeps a reference to the typed array (including subarray views): no copy
   return new ort.Tensor(t.type, t.data, t.dims);
-}
-
-function fromOrt(name: string, v: ort.OnnxValue): HostTensor {
-  const type = v.type as string;
-  if (!HOST_TYPES.has(type)) {
-    fail('RUNTIME', `graph output '${name}' has element type ${type}, which cnnlens does not read; make the graph output float32, float64, int64, int32, uint8 or bool (e.g. with a Cast).`);
-  }
-  const data = v.data;
-  if (type === 'bool' && !(data instanceof Uint8Array)) fail('RUNTIME', `graph output '${name}' (bool) did not come back as bytes.`);
-  return { type: type as ElemType, dims: [...v.dims], data: data as HostTensor['data'] };
 }
 
 class NodeSession implements RuntimeSession {
@@ -151,7 +89,7 @@ class NodeSession implements RuntimeSession {
     for (const name of fetchNames) {
       const v = result[name];
       if (!v) fail('RUNTIME', `ONNX Runtime returned no value for output '${name}'.`);
-      out[name] = fromOrt(name, v);
+      out[name] = hostOutput(name, v as ort.Tensor);
     }
     return out;
   }
@@ -194,3 +132,6 @@ export const nodeBackend: RuntimeBackend = {
     return new NodeSession(session);
   },
 };
+
+// kept where callers and tests import them from
+export { cleanOrtMessage, formatShape } from './ort-common.js';

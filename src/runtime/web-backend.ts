@@ -7,10 +7,8 @@
  */
 import type * as OrtWeb from 'onnxruntime-web';
 import { CnnlensError, fail, listForMessage } from '../errors.js';
+import { checkFeed, creationAdvice, describeMeta, errorMessage, formatShape, hostOutput, toMetadata } from './ort-common.js';
 import {
-  dataMatchesType,
-  elementCount,
-  type ElemType,
   type HostTensor,
   type RuntimeBackend,
   type RuntimeSession,
@@ -67,66 +65,23 @@ export function configureWebRuntime(ort: OrtWebModule, config: WebRuntimeConfig)
   return { threads, crossOriginIsolated: isolated, webgpu: g.navigator?.gpu !== undefined };
 }
 
-const HOST_TYPES: ReadonlySet<string> = new Set<ElemType>(['float32', 'float64', 'int64', 'int32', 'bool', 'uint8']);
-
-/** Removes the C++ source location and function signature ORT prefixes to some messages. */
-function cleanOrtMessage(message: string): string {
-  let m = message.trim();
-  const loc = /^\S+\.(?:h|hpp|cc|cpp|c):\d+\s+/.exec(m);
-  if (loc) {
-    m = m.slice(loc[0].length);
-    const sig = /^[^()]*\((?:[^()]|\([^()]*\))*\)\s*(?:const\s+)?/.exec(m);
-    if (sig && sig[0].includes('::')) m = m.slice(sig[0].length);
-  }
-  return m.replace(/\s+$/, '');
-}
-
-function errorMessage(e: unknown): string {
-  return cleanOrtMessage(e instanceof Error ? e.message : String(e));
-}
-
-function creationAdvice(msg: string): string {
-  if (/protobuf parsing failed|Failed to load model|Can't create a session/i.test(msg)) return ' The bytes are not a readable ONNX model.';
-  if (/No Op registered|not implemented|Could not find an implementation/i.test(msg)) {
-    return ' The graph uses an operator (or an operator version) this ONNX Runtime does not implement; re-export the model with a standard opset (11–21) and standard operators.';
-  }
-  if (/opset/i.test(msg)) return ' Re-export the model with an officially released opset (11–21 are well supported).';
-  if (/Type Error|ShapeInferenceError|type mismatch/i.test(msg)) return ' The graph is not well typed; it may have been edited or exported incorrectly.';
+/** What to do about a failure, from ORT's message: the shared advice, and the browser's memory limit. */
+function webAdvice(msg: string): string {
+  if (/Can't create a session/i.test(msg)) return ' The bytes are not a readable ONNX model.';
+  const shared = creationAdvice(msg);
+  if (shared) return shared;
   if (/memory|Aborted\(\)|OOM/i.test(msg)) return ' The browser ran out of WebAssembly memory (4 GB at most); try a smaller model or batch.';
   return '';
 }
 
-function formatShape(shape: readonly (number | string | null)[] | undefined): string {
-  if (!shape) return '[?]';
-  return `[${shape.map((d) => (d === null ? '?' : String(d))).join(', ')}]`;
-}
-
-function describeMeta(m: TensorMetadata | undefined): string {
-  return m ? `${m.type} ${formatShape(m.shape)}` : 'unknown';
-}
-
-function toMetadata(m: OrtWeb.InferenceSession.ValueMetadata): TensorMetadata {
-  return m.isTensor ? { name: m.name, type: m.type, shape: [...m.shape] } : { name: m.name, type: 'non-tensor' };
-}
-
 function toOrt(ort: OrtWebModule, name: string, t: HostTensor): OrtWeb.Tensor {
-  if (!HOST_TYPES.has(t.type)) fail('INPUT_SHAPE', `input '${name}' has element type '${String(t.type)}'; cnnlens feeds float32, float64, int64, int32, uint8 or bool.`);
-  if (!dataMatchesType(t.type, t.data)) fail('INPUT_SHAPE', `input '${name}' is declared ${t.type} but holds a ${t.data.constructor.name}.`);
-  if (!t.dims.every((d) => Number.isInteger(d) && d >= 0)) fail('INPUT_SHAPE', `input '${name}' has invalid dims ${formatShape(t.dims)}.`);
-  const n = elementCount(t.dims);
-  if (n !== t.data.length) fail('INPUT_SHAPE', `input '${name}' has dims ${formatShape(t.dims)} (${n} values) but ${t.data.length} values of data.`);
+  checkFeed(name, t);
   return new ort.Tensor(t.type, t.data as never, [...t.dims]);
 }
 
 function fromOrt(name: string, v: OrtWeb.Tensor): HostTensor {
-  const type = v.type as string;
-  if (!HOST_TYPES.has(type)) {
-    fail('RUNTIME', `graph output '${name}' has element type ${type}, which cnnlens does not read; make the graph output float32, float64, int64, int32, uint8 or bool (e.g. with a Cast).`);
-  }
   if (v.location !== 'cpu') fail('RUNTIME', `graph output '${name}' stayed on the ${v.location}; cnnlens reads outputs in host memory.`);
-  const data = v.data;
-  if (type === 'bool' && !(data instanceof Uint8Array)) fail('RUNTIME', `graph output '${name}' (bool) did not come back as bytes.`);
-  return { type: type as ElemType, dims: [...v.dims], data: data as HostTensor['data'] };
+  return hostOutput(name, v);
 }
 
 class WebSession implements RuntimeSession {
@@ -197,7 +152,7 @@ class WebSession implements RuntimeSession {
       return new CnnlensError('INPUT_SHAPE', `the input does not fit the model: ${parts.join('; ')}. (${msg})`, { cause: e });
     }
     if (/Session already disposed|session.*released/i.test(msg)) return new CnnlensError('RUNTIME', 'this session was released; compile the graph again.', { cause: e });
-    return new CnnlensError('RUNTIME', `ONNX Runtime failed while running the graph: ${msg}${creationAdvice(msg)}`, { cause: e });
+    return new CnnlensError('RUNTIME', `ONNX Runtime failed while running the graph: ${msg}${webAdvice(msg)}`, { cause: e });
   }
 
   release(): Promise<void> {
@@ -229,7 +184,7 @@ export function webBackend(ort: OrtWebModule, executionProvider: WebExecutionPro
         });
       } catch (e) {
         const msg = errorMessage(e);
-        throw new CnnlensError('RUNTIME', `ONNX Runtime cannot run this graph: ${msg.replace(/\.$/, '')}.${creationAdvice(msg)}`, { cause: e });
+        throw new CnnlensError('RUNTIME', `ONNX Runtime cannot run this graph: ${msg.replace(/\.$/, '')}.${webAdvice(msg)}`, { cause: e });
       }
       return new WebSession(ort, session);
     },
