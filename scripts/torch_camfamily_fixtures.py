@@ -44,9 +44,7 @@ torch_fixtures.py, torch_cam_fixtures.py and the photo) are skipped; --force
 redoes them.
 """
 
-import argparse
 import copy
-import hashlib
 import json
 import os
 import sys
@@ -63,11 +61,10 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import torch_cam_fixtures  # noqa: E402  (model split into trunk and head, ONNX export)
 import torch_fixtures  # noqa: E402  (npy writer, errors, threads)
 import torch_models  # noqa: E402
-from fixture_stamp import read_stamp, write_stamp  # noqa: E402
+from fixture_runner import fixture_main  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 OUT_DIR = os.path.join(ROOT, "test", "fixtures", "torch-camfamily")
-STAMP = os.path.join(OUT_DIR, "stamp.json")
 PHOTO = os.path.join(ROOT, "examples", "images", "grace_hopper.jpg")
 MEAN = [0.485, 0.456, 0.406]
 STD = [0.229, 0.224, 0.225]
@@ -283,39 +280,13 @@ def make_fixtures(case):
     return meta
 
 
-def source_hash():
-    h = hashlib.sha256()
-    for path in (os.path.abspath(__file__), torch_models.__file__, torch_fixtures.__file__, torch_cam_fixtures.__file__, PHOTO):
-        with open(os.path.abspath(path), "rb") as f:
-            h.update(f.read())
-    return h.hexdigest()
+def report(name, meta):
+    err = ", ".join(f"{k} {max(v):.1e}" for k, v in meta["f32Error"].items() if not k.endswith("_layer"))
+    return f"{meta['seconds']:.1f}s layer {tuple(meta['layerShape'])} targets {meta['targets']} f32 rel err: {err}"
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("cases", nargs="*", help=f"default: {' '.join(CASES)}")
-    parser.add_argument("--force", action="store_true", help="regenerate even if up to date")
-    args = parser.parse_args()
-    names = args.cases or list(CASES)
-    unknown = [n for n in names if n not in CASES]
-    if unknown:
-        parser.error(f"unknown case(s): {', '.join(unknown)}")
-    os.makedirs(OUT_DIR, exist_ok=True)
-    digest = source_hash()
-    done = read_stamp(STAMP, digest)
-    torch_fixtures.set_threads(THREADS)
-    for case in names:
-        present = all(os.path.isfile(os.path.join(OUT_DIR, case + s)) for s in file_suffixes())
-        if not args.force and case in done and present:
-            print(f"{case}: up to date")
-            continue
-        done.discard(case)
-        write_stamp(STAMP, digest, done)
-        meta = make_fixtures(case)
-        done.add(case)
-        write_stamp(STAMP, digest, done)
-        err = ", ".join(f"{k} {max(v):.1e}" for k, v in meta["f32Error"].items() if not k.endswith("_layer"))
-        print(f"{case}: {meta['seconds']:.1f}s layer {tuple(meta['layerShape'])} targets {meta['targets']} f32 rel err: {err}", flush=True)
+    fixture_main(__doc__, CASES, OUT_DIR, [__file__, torch_models.__file__, torch_fixtures.__file__, torch_cam_fixtures.__file__, PHOTO], lambda _name: file_suffixes(), make_fixtures, report, THREADS, what="case")
 
 
 if __name__ == "__main__":

@@ -31,9 +31,7 @@ with a matching stamp (hash of this script, torch_models.py, torch_fixtures.py
 and the photo) are skipped; --force redoes them.
 """
 
-import argparse
 import copy
-import hashlib
 import json
 import os
 import sys
@@ -48,11 +46,10 @@ from PIL import Image
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import torch_fixtures  # noqa: E402  (shared helpers: ONNX summary, npy writer, errors)
 import torch_models  # noqa: E402
-from fixture_stamp import read_stamp, write_stamp  # noqa: E402
+from fixture_runner import fixture_main  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 OUT_DIR = os.path.join(ROOT, "test", "fixtures", "torch-ig")
-STAMP = os.path.join(OUT_DIR, "stamp.json")
 PHOTO = os.path.join(ROOT, "examples", "images", "chelsea.png")
 SIZE = 224
 MEAN = [0.485, 0.456, 0.406]
@@ -213,40 +210,14 @@ def make_fixtures(name):
     return meta
 
 
-def source_hash():
-    h = hashlib.sha256()
-    for path in (os.path.abspath(__file__), torch_models.__file__, torch_fixtures.__file__, PHOTO):
-        with open(os.path.abspath(path), "rb") as f:
-            h.update(f.read())
-    return h.hexdigest()
+def report(name, meta):
+    err = ", ".join(f"{k} {max(v):.1e}" for k, v in meta["f32Error"].items())
+    dl = ", ".join(f"{k} {max(abs(d) for d in v):.1e}" for k, v in meta["deltas"].items())
+    return f"{meta['seconds']:.1f}s targets {meta['targets']} f32 rel err: {err}; float64 |delta|: {dl}"
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("models", nargs="*", help=f"default: {' '.join(MODELS)}")
-    parser.add_argument("--force", action="store_true", help="regenerate even if up to date")
-    args = parser.parse_args()
-    names = args.models or list(MODELS)
-    unknown = [n for n in names if n not in MODELS]
-    if unknown:
-        parser.error(f"unknown model(s): {', '.join(unknown)}")
-    os.makedirs(OUT_DIR, exist_ok=True)
-    digest = source_hash()
-    done = read_stamp(STAMP, digest)
-    torch_fixtures.set_threads(THREADS)
-    for name in names:
-        present = all(os.path.isfile(os.path.join(OUT_DIR, name + s)) for s in file_suffixes())
-        if not args.force and name in done and present:
-            print(f"{name}: up to date")
-            continue
-        done.discard(name)
-        write_stamp(STAMP, digest, done)
-        meta = make_fixtures(name)
-        done.add(name)
-        write_stamp(STAMP, digest, done)
-        err = ", ".join(f"{k} {max(v):.1e}" for k, v in meta["f32Error"].items())
-        dl = ", ".join(f"{k} {max(abs(d) for d in v):.1e}" for k, v in meta["deltas"].items())
-        print(f"{name}: {meta['seconds']:.1f}s targets {meta['targets']} f32 rel err: {err}; float64 |delta|: {dl}", flush=True)
+    fixture_main(__doc__, MODELS, OUT_DIR, [__file__, torch_models.__file__, torch_fixtures.__file__, PHOTO], lambda _name: file_suffixes(), make_fixtures, report, THREADS)
 
 
 if __name__ == "__main__":
