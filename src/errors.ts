@@ -20,6 +20,7 @@ export type ErrorCode =
   | 'UNKNOWN_METHOD' // an explanation method id that is not in the registry
   | 'UNKNOWN_LAYER' // a layer name that is not a feature map of the model
   | 'UNKNOWN_CLASS' // a class name or index the model does not have
+  | 'INCOMPATIBLE_MODELS' // two models to compare whose classes (or inputs) do not correspond
   | 'RUNTIME' // ONNX Runtime refused or failed
   | 'USAGE'; // bad command-line usage
 
