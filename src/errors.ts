@@ -22,6 +22,7 @@ export type ErrorCode =
   | 'UNKNOWN_CLASS' // a class name or index the model does not have
   | 'INCOMPATIBLE_MODELS' // two models to compare whose classes (or inputs) do not correspond
   | 'RUNTIME' // ONNX Runtime refused or failed
+  | 'QUEUE' // the job queue (Redis) cannot be reached or lost a job
   | 'USAGE'; // bad command-line usage
 
 export class CnnlensError extends Error {
