@@ -75,7 +75,7 @@ async function smooth(kind: Smoothing, ctx: MethodContext): Promise<MethodResult
     // one stream per example: an example gets the same noise alone or in a batch
     const random = new Random(ctx.options['seed'] as number);
     const noisy = new Float32Array(samples * per);
-    for (let k = 0; k < samples; k++) for (let i = 0; i < per; i++) noisy[k * per + i] = xe[i]! + sigma * random.normal();
+    for (let k = 0; k < samples; k++) random.fillNormals(noisy.subarray(k * per, (k + 1) * per), sigma, xe);
     const batch: HostTensor = { type: 'float32', dims: [samples, ...input.dims.slice(1)], data: noisy };
     // bases that never read the forward pass (plain gradients) skip it: it would be 'samples' wasted passes
     const fwd = base.readsForward === false ? unreadForward(base.id) : await forward(model, batch, base.exposes(model, undefined), quiet);
