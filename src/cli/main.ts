@@ -15,6 +15,7 @@ import { batchCommand } from './batch.js';
 import { evaluateCommand } from './evaluate.js';
 import { searchCommand } from './search.js';
 import { embedCommand } from './embed.js';
+import { diffCommand } from './diff.js';
 
 export interface Command {
   readonly summary: string;
@@ -34,6 +35,7 @@ export const COMMANDS: Readonly<Record<string, Command>> = Object.freeze({
   evaluate: { summary: 'compare explanation methods on a dataset: deletion/insertion AUC, average drop, completeness delta', run: (argv, io) => evaluateCommand(argv, io) },
   search: { summary: 'the dataset examples that activate each unit of a layer most, with receptive-field patches', run: (argv, io) => searchCommand(argv, io) },
   embed: { summary: "a layer's activations over a dataset in 2-D (t-SNE or UMAP): scatter PNG and interactive HTML", run: (argv, io) => embedCommand(argv, io) },
+  diff: { summary: 'explain the same images with two versions of a model; where and how much the explanations changed', run: (argv, io) => diffCommand(argv, io) },
 });
 
 export function mainUsage(): string {
