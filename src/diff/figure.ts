@@ -73,7 +73,7 @@ function grayish(p: RgbImage): RgbImage {
   const data = new Uint8Array(p.data.length);
   for (let i = 0; i < p.width * p.height; i++) {
     const y = LUMA_601[0] * p.data[i * 3]! + LUMA_601[1] * p.data[i * 3 + 1]! + LUMA_601[2] * p.data[i * 3 + 2]!;
-    data[i * 3] = data[i * 3 + 1] = data[i * 3 + 2] = Math.round(128 + y / 2);
+    data[i * 3] = data[i * 3 + 1] = data[i * 3 + 2] = Math.min(255, Math.round(128 + y / 2));
   }
   return { width: p.width, height: p.height, data };
 }
