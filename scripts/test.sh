@@ -9,6 +9,7 @@ if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.j
 fi
 npm run build
 bash scripts/web.sh
+bash scripts/redis.sh install
 bash scripts/torch-fixtures.sh
 /usr/bin/python3 scripts/torch_cam_fixtures.py
 /usr/bin/python3 scripts/torch_ig_fixtures.py
