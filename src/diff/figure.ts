@@ -2,9 +2,9 @@
  * The figure of one picture's explanation diff: one row per method with the picture, model A's map over
  * it, model B's map over it (each shown as `cnnlens explain` shows it, with a colorbar in the map's
  * units) and the signed difference B̂ - Â of the normalized maps in a diverging colormap. The
- * difference uses a fixed scale, ±1 (±2 for signed maps: the full range), so the same colour means the
- * same change in every figure; its colorbar says so. Small pictures (MNIST) are enlarged with crisp
- * pixels. Platform neutral.
+ * difference is shown from -t to t with t the 99.5th percentile of |B̂ - Â|, but at least 0.1 (a tenth
+ * of a map's peak), so where the maps changed stands out while noise-level changes stay pale; the
+ * colorbar gives t. Small pictures (MNIST) are enlarged with crisp pixels. Platform neutral.
  */
 import { resizeNearest } from '../data/search-render.js';
 import { LUMA_601 } from '../image/preprocess.js';
@@ -13,7 +13,7 @@ import { colorbarFor, colormapFor, displayMaps, type ViewOptions } from '../meth
 import { getMethod } from '../methods/registry.js';
 import { renderColorbar } from '../render/colorbar.js';
 import { renderGrid, type GridCell } from '../render/grid.js';
-import { normalizeMap } from '../render/normalize.js';
+import { normalizeMap, percentile } from '../render/normalize.js';
 import { overlay } from '../render/overlay.js';
 import type { ImageDiff } from './diff-image.js';
 
@@ -28,6 +28,8 @@ export interface FigureLabels {
 }
 
 const VIEW: ViewOptions = { normalize: 'per-image', sign: 'auto', colormap: 'auto', alpha: 0.5, percentile: 99.5 };
+/** the smallest half-range of the difference's colour scale, in units of a map's peak */
+const MIN_DIFF_SCALE = 0.1;
 const pct = (p: number) => `${(100 * p).toFixed(1)}%`;
 
 /** The figure as a picture; pictures smaller than `minSide` pixels are enlarged by a whole factor. */
@@ -46,8 +48,8 @@ export function diffFigure(d: ImageDiff, labels: FigureLabels, minSide = 168): R
     const at = (which: 'a' | 'b') => (info.needsLayer && labels.layers ? ` @ ${labels.layers[which]}` : '');
     const [da, db] = [m.raw.a, m.raw.b].map((raw) => displayMaps([m.method], [{ data: raw, dims }], VIEW)[0]!);
     const cmap = colormapFor(m.method, da!, VIEW);
-    const span = m.signed ? 2 : 1;
-    const diff = normalizeMap({ data: m.difference, dims }, { mode: 'raw', sign: 'all', domain: [-span, span] });
+    const t = Math.max(percentile(m.difference.map(Math.abs), 99.5), MIN_DIFF_SCALE);
+    const diff = normalizeMap({ data: m.difference, dims }, { mode: 'raw', sign: 'all', domain: [-t, t] });
     const c = m.change;
     rows.push([
       { image: base, caption: labels.name },
