@@ -37,6 +37,14 @@ test('cnnlens evaluate: table, JSON and curve PNGs for two methods; IG reports i
       assert.ok(r.averageDrop >= 0 && r.averageDrop <= 100 && r.increase >= 0 && r.increase <= 100);
     }
     assert.ok(typeof report.rows[1].meanAbsDelta === 'number');
+    // infidelity and max-sensitivity with their settings; the normalized value never exceeds the raw one
+    assert.deepEqual([report.settings.infidelity.samples, report.settings.infidelity.sigma, report.settings.infidelity.shown], [32, 0.1, 'beta-normalized']);
+    assert.deepEqual([report.settings.maxSensitivity.samples, report.settings.maxSensitivity.radius], [8, 0.02]);
+    for (const r of report.rows) {
+      assert.ok(r.infidelity >= 0 && r.infidelity <= r.infidelityRaw * (1 + 1e-12) && r.infidelity <= report.infidelityOfZeroMap * (1 + 1e-12), `${r.method} infidelity ${r.infidelity}`);
+      assert.ok(r.maxSensitivity >= 0 && Number.isFinite(r.maxSensitivity));
+    }
+    assert.match(readFileSync(join(out, 'evaluate.md'), 'utf8'), /infidelity \(β-scaled\) ↓ \| max-sensitivity ↓/);
     assert.equal(report.curves.x.length, 9);
     assert.match(readFileSync(join(out, 'evaluate.md'), 'utf8'), /\| `gradcam` \| 0\.\d{3} \|/);
     for (const f of ['deletion.png', 'insertion.png']) assert.deepEqual([...readFileSync(join(out, f)).subarray(1, 4)], [0x50, 0x4e, 0x47]);
