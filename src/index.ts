@@ -34,6 +34,15 @@ export { tfjsSource } from './import/tfjs.js';
 export { kerasFileSource } from './import/keras-file.js';
 export { h5Source } from './import/h5.js';
 export type { KerasSource, WeightSource, WeightArray, ImportedModel } from './import/types.js';
+// metrics of explanations
+export { perturbationCurve, pixelOrder, trapezoid, probabilityScorer, type Curve, type CurveKind, type CurveOptions, type Scorer } from './metrics/deletion.js';
+export { confidenceChange, explanationMasked, type ConfidenceChange } from './metrics/confidence.js';
+export { infidelity, infidelityFromSamples, targetScorer, type InfidelityOptions, type InfidelityResult } from './metrics/infidelity.js';
+export { maxSensitivity, relativeChange, ballSamples, type SensitivityOptions, type SensitivityResult } from './metrics/sensitivity.js';
+export { channelRanges } from './metrics/input-range.js';
+export { cascadingRandomization, parametrizedLayers, randomizeWeights, type SanityOptions, type SanityResult, type DepthSimilarity } from './metrics/randomization.js';
+export { randomizationFigure, type RandomizationRow, type RandomizationFigureOptions } from './metrics/randomization-figure.js';
+export { spearman, ssim } from './metrics/similarity.js';
 // images and rendering
 export type { RgbImage, RgbaImage, Rect } from './image/types.js';
 export { preprocess, fitToInput } from './image/preprocess.js';
@@ -57,3 +66,11 @@ export { imageBatch, toModelInput, toPicture, type ImageBatch } from './featurev
 // the browser runtime (the caller passes its onnxruntime-web module)
 export { webBackend, configureWebRuntime, type WebRuntimeConfig, type WebRuntimeInfo, type WebExecutionProvider } from './runtime/web-backend.js';
 export { spatialMap, displayMaps, colormapFor, colorbarFor, overlayFor, type ViewOptions } from './methods/display.js';
+// two models' explanations of the same pictures compared (cnnlens diff)
+export { pairModels, diffImage, type ModelPair, type PairOptions, type DiffOptions, type ImageDiff, type MethodDiff, type ModelOutcome } from './diff/diff-image.js';
+export { planTargets, type TargetPlan } from './diff/class-space.js';
+export { commonGrid, mapOnGrid, pictureOnGrid, type CommonGrid } from './diff/common-grid.js';
+export { normalizeForDiff, mapChange, topFractionIoU, signedDifference, type MapChange, type NormalizedMap } from './diff/measures.js';
+export { aggregateChanges, type DiffAggregate, type MethodAggregate } from './diff/aggregate.js';
+export { diffFigure } from './diff/figure.js';
+export { pictureRecord, aggregateRecords, diffMarkdown, type PictureRecord } from './diff/report.js';

@@ -37,6 +37,8 @@ export function aggregateRecords(methods: readonly string[], records: readonly P
   return aggregateChanges(methods, records.map((r) => ({ name: r.name, predictionChanged: r.predictionChanged, changes: r.methods })));
 }
 
+/** a name as a Markdown table cell */
+const cell = (s: string) => s.replace(/\|/g, '\\|');
 const f = (v: number, digits = 3) => (Number.isFinite(v) ? v.toFixed(digits) : '');
 const top = (o: ModelOutcome) => `${o.predictions[0]!.label} ${(100 * o.predictions[0]!.probability).toFixed(1)}%`;
 
@@ -50,11 +52,11 @@ export interface MarkdownHeader {
 export function diffMarkdown(h: MarkdownHeader, methods: readonly string[], records: readonly PictureRecord[], agg: DiffAggregate): string {
   const k = `${Math.round(100 * h.topFraction)}%`;
   const lines = [
-    `# Explanation diff: A = ${h.modelA}, B = ${h.modelB} (${agg.pictures} pictures)`,
+    `# Explanation diff: A = ${h.modelA}, B = ${h.modelB} (${agg.pictures} picture${agg.pictures === 1 ? '' : 's'})`,
     '',
     `Target: ${h.target}. Each map is normalized by its method's display rule without clipping (divided by its peak; min-max for occlusion and RISE), then compared: rank correlation (Spearman), SSIM, IoU of the top ${k} pixels by magnitude, L2 = RMS of B - A. Identical explanations give 1, 1, 1, 0.`,
     '',
-    `Top prediction changed on ${agg.predictionsChanged} of ${agg.pictures} pictures.`,
+    `Top prediction changed on ${agg.predictionsChanged} of ${agg.pictures}.`,
     '',
     '## Aggregate (mean / median)',
     '',
@@ -66,13 +68,13 @@ export function diffMarkdown(h: MarkdownHeader, methods: readonly string[], reco
     '',
     '| method | picture | rank correlation | SSIM | IoU | L2 |',
     '|---|---|---|---|---|---|',
-    ...agg.methods.flatMap((m) => m.mostChanged.map((c) => `| \`${m.method}\` | ${c.name} | ${f(c.rankCorrelation)} | ${f(c.ssim)} | ${f(c.topIoU)} | ${f(c.l2)} |`)),
+    ...agg.methods.flatMap((m) => m.mostChanged.map((c) => `| \`${m.method}\` | ${cell(c.name)} | ${f(c.rankCorrelation)} | ${f(c.ssim)} | ${f(c.topIoU)} | ${f(c.l2)} |`)),
     '',
     '## Per picture',
     '',
     `| picture | A: top | B: top | changed | target p (A → B) | ${methods.map((m) => `${m}: rho / SSIM / IoU / L2`).join(' | ')} |`,
     `|---|---|---|---|---|${methods.map(() => '---|').join('')}`,
-    ...records.map((r) => `| ${r.name} | ${top(r.a)} | ${top(r.b)} | ${r.predictionChanged ? 'yes' : 'no'} | ${f(r.a.target.probability)} → ${f(r.b.target.probability)} | ${methods.map((m) => {
+    ...records.map((r) => `| ${cell(r.name)} | ${top(r.a)} | ${top(r.b)} | ${r.predictionChanged ? 'yes' : 'no'} | ${f(r.a.target.probability)} → ${f(r.b.target.probability)} | ${methods.map((m) => {
       const c = r.methods[m]!;
       return `${f(c.rankCorrelation, 2)} / ${f(c.ssim, 2)} / ${f(c.topIoU, 2)} / ${f(c.l2)}`;
     }).join(' | ')} |`),
