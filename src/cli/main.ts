@@ -12,6 +12,7 @@ import { invertCommand, projectCommand } from './invert.js';
 import { visualizeCommand } from './visualize.js';
 import { serveCommand } from './serve.js';
 import { batchCommand } from './batch.js';
+import { workerCommand } from './worker.js';
 import { evaluateCommand } from './evaluate.js';
 import { searchCommand } from './search.js';
 import { embedCommand } from './embed.js';
@@ -32,6 +33,7 @@ export const COMMANDS: Readonly<Record<string, Command>> = Object.freeze({
   project: { summary: "deconvnet projection of a channel's strongest activation on a picture", run: (argv, io) => projectCommand(argv, io) },
   serve: { summary: 'serve the explorer web page (the model runs in the browser) on 127.0.0.1', run: (argv, io) => serveCommand(argv, io) },
   batch: { summary: 'explain a whole dataset into a folder, resumably (a manifest of what is done; failures recorded)', run: (argv, io) => batchCommand(argv, io) },
+  worker: { summary: "explain the pictures 'batch --queue' puts on a Redis queue, on any number of machines", run: (argv, io) => workerCommand(argv, io) },
   evaluate: { summary: 'compare explanation methods on a dataset: deletion/insertion AUC, average drop, completeness delta', run: (argv, io) => evaluateCommand(argv, io) },
   search: { summary: 'the dataset examples that activate each unit of a layer most, with receptive-field patches', run: (argv, io) => searchCommand(argv, io) },
   embed: { summary: "a layer's activations over a dataset in 2-D (t-SNE or UMAP): scatter PNG and interactive HTML", run: (argv, io) => embedCommand(argv, io) },
