@@ -68,9 +68,6 @@ export { webBackend, configureWebRuntime, type WebRuntimeConfig, type WebRuntime
 export { spatialMap, displayMaps, colormapFor, colorbarFor, overlayFor, type ViewOptions } from './methods/display.js';
 // two models' explanations of the same pictures compared (cnnlens diff)
 export { pairModels, diffImage, type ModelPair, type PairOptions, type DiffOptions, type ImageDiff, type MethodDiff, type ModelOutcome } from './diff/diff-image.js';
-export { planTargets, type TargetPlan } from './diff/class-space.js';
-export { commonGrid, mapOnGrid, pictureOnGrid, type CommonGrid } from './diff/common-grid.js';
-export { normalizeForDiff, mapChange, topFractionIoU, signedDifference, type MapChange, type NormalizedMap } from './diff/measures.js';
+export { normalizeForDiff, mapChange, type MapChange, type NormalizedMap } from './diff/measures.js';
 export { aggregateChanges, type DiffAggregate, type MethodAggregate } from './diff/aggregate.js';
 export { diffFigure } from './diff/figure.js';
-export { pictureRecord, aggregateRecords, diffMarkdown, type PictureRecord } from './diff/report.js';
