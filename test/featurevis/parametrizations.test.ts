@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { Fft, Fft2 } from '../../src/featurevis/fft.js';
+import { Fft, Fft2 } from '../../src/util/fft.js';
 import { imageBatch } from '../../src/featurevis/image-batch.js';
 import { adam, ascent } from '../../src/featurevis/optimizer.js';
 import { COLOR_MATRIX, colorInverse } from '../../src/featurevis/parametrizations/color.js';

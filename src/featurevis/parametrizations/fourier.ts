@@ -15,7 +15,7 @@
  * a, b real; the adjoint splits DFT(ga + i gb) back into the transforms of ga and gb.
  */
 import { imageBatch, type ImageBatch } from '../image-batch.js';
-import { Fft2, nextPowerOfTwo } from '../fft.js';
+import { Fft2, nextPowerOfTwo } from '../../util/fft.js';
 import type { Random } from '../../util/random.js';
 import type { SpatialParam } from './types.js';
 

@@ -1,7 +1,7 @@
 /**
- * Radix-2 fast Fourier transforms (complex, in place, float64) and their 2-D form, for the Fourier
- * image parametrization. Forward: X[k] = sum_n x[n] e^{-2 pi i k n / N}; inverse: the same with +i and
- * divided by N, so inverse(forward(x)) = x.
+ * Radix-2 fast Fourier transforms (complex, in place, float64) and their 2-D form, used by the Fourier
+ * image parametrization and by FFT-interpolated t-SNE. Forward: X[k] = sum_n x[n] e^{-2 pi i k n / N};
+ * inverse: the same with +i and divided by N, so inverse(forward(x)) = x.
  */
 import { fail } from '../errors.js';
 
