@@ -1,5 +1,5 @@
 /** What every `cnnlens` subcommand shares: output streams, argument parsing, exit codes. */
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { CnnlensError, fail } from '../errors.js';
 
@@ -45,6 +45,19 @@ export function parseCommandArgs<O extends OptionsConfig>(
 export function requireOption(command: string, name: string, value: string | undefined): string {
   if (value === undefined || value === '') fail('USAGE', `cnnlens ${command} needs --${name}. Run 'cnnlens ${command} --help'.`);
   return value;
+}
+
+/** Fails with an IO error naming the first path that is not an existing file. */
+export function requireFiles(paths: readonly string[]): void {
+  for (const p of paths) {
+    let ok = false;
+    try {
+      ok = statSync(p).isFile();
+    } catch {
+      fail('IO', `input '${p}' does not exist.`);
+    }
+    if (!ok) fail('IO', `input '${p}' is not a file.`);
+  }
 }
 
 export function version(): string {

@@ -4,7 +4,7 @@
  * over all of them, and a short summary. Models, target and layers are checked before any picture is
  * read; every file is written atomically.
  */
-import { mkdirSync, statSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { basename, dirname, extname, join } from 'node:path';
 import { itemStem } from '../batch/explain-item.js';
 import type { Dataset } from '../data/dataset.js';
@@ -21,7 +21,7 @@ import { loadImageModel } from '../model/load-file.js';
 import { encodePng } from '../render/png.js';
 import type { RuntimeBackend } from '../runtime/backend.js';
 import { writeFileAtomic } from '../util/atomic-file.js';
-import { EXIT_OK, processIO, type CliIO } from './common.js';
+import { EXIT_OK, processIO, requireFiles, type CliIO } from './common.js';
 import { diffUsage, parseDiffArgs, type DiffArgs } from './diff-args.js';
 
 interface Picture {
@@ -51,18 +51,6 @@ async function* pictures(args: DiffArgs, dataset: Dataset | undefined): AsyncGen
   }
 }
 
-function checkFiles(paths: readonly string[]): void {
-  for (const p of paths) {
-    let ok = false;
-    try {
-      ok = statSync(p).isFile();
-    } catch {
-      fail('IO', `input '${p}' does not exist.`);
-    }
-    if (!ok) fail('IO', `input '${p}' is not a file.`);
-  }
-}
-
 function targetText(pair: ModelPair): string {
   const t = pair.plan.target;
   if (!t) return "model A's top class for each picture, in both models";
@@ -78,7 +66,7 @@ export async function diffCommand(argv: string[], io: CliIO = processIO, deps: {
     io.out(diffUsage());
     return EXIT_OK;
   }
-  checkFiles(args.inputs);
+  requireFiles(args.inputs);
   const backend = deps.backend ?? (await import('../runtime/node-backend.js')).nodeBackend;
   const loaded = [];
   for (const [which, path] of [['A', args.modelA], ['B', args.modelB]] as const) {

@@ -3,7 +3,7 @@
  * figure and a JSON summary; an HTML report when there is more than one input. Everything for an
  * input is computed before any of its files is written, and every file is written atomically.
  */
-import { mkdirSync, statSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { basename, extname, join } from 'node:path';
 import { readNpyFile, writeNpyFileAtomic } from '../data/npy-file.js';
 import { toHostTensor } from '../data/npy.js';
@@ -20,7 +20,7 @@ import { loadImageModel } from '../model/load-file.js';
 import { resolveTarget, type TargetSpec } from '../model/targets.js';
 import type { HostTensor, RuntimeBackend } from '../runtime/backend.js';
 import { writeFileAtomic } from '../util/atomic-file.js';
-import { EXIT_OK, processIO, type CliIO } from './common.js';
+import { EXIT_OK, processIO, requireFiles, type CliIO } from './common.js';
 import { explainUsage, parseExplainArgs, type ExplainArgs } from './explain-args.js';
 import { renderInput, renderReport, type RenderedInput } from './explain-render.js';
 
@@ -79,15 +79,7 @@ export async function explainCommand(argv: string[], io: CliIO = processIO, deps
     io.out(explainUsage());
     return EXIT_OK;
   }
-  for (const p of args.inputs) {
-    let ok = false;
-    try {
-      ok = statSync(p).isFile();
-    } catch {
-      fail('IO', `input '${p}' does not exist.`);
-    }
-    if (!ok) fail('IO', `input '${p}' is not a file.`);
-  }
+  requireFiles(args.inputs);
   const backend = deps.backend ?? (await import('../runtime/node-backend.js')).nodeBackend;
   const { model, notes } = await loadImageModel(args.modelPath, {
     spec: args.spec,
