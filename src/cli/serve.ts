@@ -4,8 +4,12 @@
  * files it serves is fixed at start: a request maps to an entry of that table or gets 404, so no path
  * in a URL can reach any other file. Responses carry the cross-origin isolation headers the page's
  * threaded WebAssembly needs.
+ *
+ * Limits (SERVER_LIMITS): GET and HEAD only, no request bodies, URL and header sizes bounded, slow
+ * clients timed out, and at most `maxActive` responses in flight with `maxQueued` more waiting their turn
+ * (beyond that: 503 with Retry-After). Files are streamed, so memory stays bounded under load.
  */
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { createReadStream, existsSync, readdirSync, statSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -14,6 +18,7 @@ import { loadImageModel } from '../model/load-file.js';
 import type { ImageModel } from '../model/image-model.js';
 import type { SpecParts } from '../model/spec-resolve.js';
 import { saveModel } from '../onnx/load.js';
+import { ConcurrencyGate } from '../server/gate.js';
 import { EXIT_OK, parseCommandArgs, processIO, type CliIO } from './common.js';
 
 export const SERVE_USAGE = `Usage: cnnlens serve [--port N] [--host ADDR] [--model FILE] [--labels FILE] [--spec FILE]
@@ -31,6 +36,7 @@ Options:
   --spec FILE     input spec sidecar JSON (default: <model>.cnnlens.json when it exists)
   -h, --help      show this help
 
+GET and HEAD only; at most 32 responses in flight and 1024 requests waiting (503 beyond).
 Build the page first: npm run build:web (bash scripts/web.sh does it when needed).
 `;
 
@@ -55,6 +61,33 @@ const HEADERS = {
   'Cross-Origin-Resource-Policy': 'same-origin',
   'X-Content-Type-Options': 'nosniff',
   'Cache-Control': 'no-cache',
+};
+
+export interface ServerLimits {
+  /** responses being sent at once */
+  readonly maxActive: number;
+  /** requests waiting for a slot; beyond this, 503 */
+  readonly maxQueued: number;
+  /** longest request target (path and query), in bytes; beyond this, 414 */
+  readonly maxUrlBytes: number;
+  /** all request headers together, in bytes; beyond this, Node answers 431 */
+  readonly maxHeaderBytes: number;
+  /** time for a client to send its headers */
+  readonly headersTimeoutMs: number;
+  /** time for a client to send its whole request */
+  readonly requestTimeoutMs: number;
+  /** open connections; beyond this, new ones are closed at once */
+  readonly maxConnections: number;
+}
+
+export const SERVER_LIMITS: ServerLimits = {
+  maxActive: 32,
+  maxQueued: 1024,
+  maxUrlBytes: 4096,
+  maxHeaderBytes: 16 * 1024,
+  headersTimeoutMs: 10_000,
+  requestTimeoutMs: 30_000,
+  maxConnections: 1024,
 };
 
 /** A served entry: a file read on request, or bytes made at start. */
@@ -102,6 +135,8 @@ export interface ServeOptions {
   readonly specFile?: string;
   /** where the built page is (default: the package's web/dist) */
   readonly webDir?: string;
+  /** overrides of SERVER_LIMITS */
+  readonly limits?: Partial<ServerLimits>;
 }
 
 export interface RunningServer {
@@ -148,33 +183,49 @@ export async function startServer(options: ServeOptions = {}): Promise<RunningSe
   for (const n of examples) table.set(`/examples/${n}`, { type: typeOf(n), file: join(exampleDir, n) });
   table.set('/examples/index.json', json(examples));
 
+  const limits: ServerLimits = { ...SERVER_LIMITS, ...options.limits };
+  const gate = new ConcurrencyGate(limits.maxActive, limits.maxQueued);
   const handler = (req: IncomingMessage, res: ServerResponse) => {
-    const send = (status: number, type: string, body: Uint8Array | string) => {
-      res.writeHead(status, { ...HEADERS, 'Content-Type': type, 'Content-Length': typeof body === 'string' ? Buffer.byteLength(body) : body.length });
+    const send = (status: number, type: string, body: Uint8Array | string, extra: Record<string, string> = {}) => {
+      res.writeHead(status, { ...HEADERS, ...extra, 'Content-Type': type, 'Content-Length': typeof body === 'string' ? Buffer.byteLength(body) : body.length });
       res.end(req.method === 'HEAD' ? undefined : body);
     };
-    if (req.method !== 'GET' && req.method !== 'HEAD') {
-      res.setHeader('Allow', 'GET, HEAD');
-      return send(405, 'text/plain', 'only GET and HEAD\n');
-    }
+    if (Buffer.byteLength(req.url ?? '') > limits.maxUrlBytes) return send(414, 'text/plain', 'request target too long\n', { Connection: 'close' });
+    if (req.method !== 'GET' && req.method !== 'HEAD') return send(405, 'text/plain', 'only GET and HEAD\n', { Allow: 'GET, HEAD', Connection: 'close' });
+    // nothing here takes a body; one is refused unread and the connection closed
+    if (req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 0) return send(413, 'text/plain', 'requests carry no body\n', { Connection: 'close' });
     let path: string;
     try {
       path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
     } catch {
       return send(400, 'text/plain', 'bad request\n');
     }
+    const admitted = gate.enter((release) => {
+      // a client that left while its request waited frees its slot at once
+      if (res.destroyed || req.socket.destroyed) return release();
+      res.once('close', release);
+      respond(path, req, res, send);
+    });
+    if (!admitted) send(503, 'text/plain', 'busy; retry shortly\n', { 'Retry-After': '1', Connection: 'close' });
+  };
+  const respond = (path: string, req: IncomingMessage, res: ServerResponse, send: (status: number, type: string, body: Uint8Array | string) => void) => {
     const entry = lookup(path);
     if (!entry) return send(404, 'text/plain', 'not found\n');
     if ('bytes' in entry) return send(200, entry.type, entry.bytes);
-    let body: Uint8Array;
+    let size: number;
     try {
-      body = readFileSync(entry.file);
+      size = statSync(entry.file).size;
     } catch {
       return send(404, 'text/plain', 'not found\n');
     }
-    send(200, entry.type, body);
+    res.writeHead(200, { ...HEADERS, 'Content-Type': entry.type, 'Content-Length': size });
+    if (req.method === 'HEAD') return res.end();
+    const stream = createReadStream(entry.file);
+    stream.on('error', () => res.destroy());
+    stream.pipe(res);
   };
-  const server = createServer(handler);
+  const server = createServer({ maxHeaderSize: limits.maxHeaderBytes, headersTimeout: limits.headersTimeoutMs, requestTimeout: limits.requestTimeoutMs }, handler);
+  server.maxConnections = limits.maxConnections;
   const host = options.host ?? '127.0.0.1';
   const port = options.port ?? 8173;
   await new Promise<void>((resolve, reject) => {
