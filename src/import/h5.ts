@@ -9,6 +9,11 @@
  * `layer_names`; per layer a group with attribute `weight_names` (`conv1/kernel:0`) listing the
  * layer's weights in order, each a dataset at `model_weights/<layer>/<weight name>`. Attributes over
  * 64 KB are split into `layer_names0`, `layer_names1`, ... (`save_attributes_to_hdf5_group`).
+ *
+ * The HDF5 reading itself (`readH5Model`, `readKerasVars`) returns plain data — the parsed config and
+ * Float32Arrays — so that it can run behind an `Hdf5Reader`: `inProcessHdf5` here (the browser's), or
+ * `src/import/h5-in-worker.ts` in Node, which runs it in a worker thread with a time and a memory limit
+ * because a damaged file can trap or hang h5wasm.
  */
 import { halfToFloat } from '../onnx/tensor.js';
 import h5wasm, { Module } from 'h5wasm';
@@ -33,6 +38,11 @@ function h5(): Promise<H5Module> {
     return module;
   });
   return ready;
+}
+
+/** Resolves when h5wasm is loaded and set up (a worker waits for it before taking files). */
+export async function hdf5Ready(): Promise<void> {
+  await h5();
 }
 
 /** True when the bytes start with an HDF5 superblock (at 0 or at a power-of-two user-block offset). */
@@ -61,17 +71,23 @@ export async function withHdf5<T>(bytes: Uint8Array, what: string, read: (file: 
   }
   const { FS } = await h5();
   const path = `/cnnlens-h5-${++fileCounter}.h5`;
-  FS.writeFile(path, bytes);
-  let file: H5File | undefined;
   try {
-    file = openFile(path, what);
-    return readOrFail(file, read, what);
-  } finally {
+    FS.writeFile(path, bytes);
+    let file: H5File | undefined;
     try {
-      file?.close();
+      file = openFile(path, what);
+      return readOrFail(file, read, what);
     } finally {
-      FS.unlink(path);
+      try {
+        file?.close();
+      } finally {
+        FS.unlink(path);
+      }
     }
+  } catch (e) {
+    // a trap while closing or removing the file (the instance is broken) is a damaged file too
+    if (e instanceof CnnlensError) throw e;
+    fail('MODEL_FORMAT', `${what} cannot be read (${errorText(e)}); the file is truncated or damaged: copy or save it again`, e);
   }
 }
 
@@ -207,7 +223,23 @@ function nestedWeights(entries: readonly NamedWeight[], path: readonly string[])
   return scored.filter((s) => s.score === best).map((s) => s.e.array);
 }
 
-function readH5(file: H5File, what: string): KerasSource {
+/** What `readH5Model` takes out of a Keras 2 `.h5` file: plain data, so it can cross a worker boundary. */
+export interface H5ModelData {
+  /** the parsed `model_config` attribute (an object with `class_name`) */
+  readonly modelConfig: unknown;
+  readonly kerasVersion?: string;
+  /** each layer of `model_weights`, in `layer_names` order, with its weights as `weight_names` lists them */
+  readonly layers: readonly (readonly [string, readonly H5NamedWeight[]])[];
+}
+
+/** One weight of a `.h5` layer group: its name as written (`conv1/kernel:0`) and its values. */
+export interface H5NamedWeight {
+  readonly name: string;
+  readonly array: WeightArray;
+}
+
+/** Reads the config and every layer's weights of an open Keras 2 full-model `.h5` file. */
+export function readH5Model(file: H5File, what: string): H5ModelData {
   const configText = stringAttr(file, 'model_config');
   if (configText === undefined) {
     const weightsOnly =
@@ -233,21 +265,23 @@ function readH5(file: H5File, what: string): KerasSource {
   }
   const kerasVersion = stringAttr(file, 'keras_version') ?? stringAttr(weightsGroup, 'keras_version');
 
-  const layers = new Map<string, NamedWeight[]>();
+  const layers: [string, H5NamedWeight[]][] = [];
   const layerNames = stringListAttr(weightsGroup, 'layer_names') ?? weightsGroup.keys().filter((k) => isGroup(weightsGroup.get(k)));
   for (const layer of layerNames) {
     const g = groupAt(weightsGroup, layer);
     if (g === undefined) fail('MODEL_FORMAT', `${what}: layer '${layer}' is listed in model_weights but has no group; save the model again`);
     const names = stringListAttr(g, 'weight_names') ?? [];
-    layers.set(
-      layer,
-      names.map((name) => ({
-        parts: name.replace(/:\d+$/, '').split('/'),
-        array: readWeight(weightsGroup, `${layer}/${name}`, what),
-      })),
-    );
+    layers.push([layer, names.map((name) => ({ name, array: readWeight(weightsGroup, `${layer}/${name}`, what) }))]);
   }
+  return { modelConfig: rawConfig, layers, ...(kerasVersion !== undefined ? { kerasVersion } : {}) };
+}
 
+/** The `KerasSource` of what `readH5Model` read. */
+export function h5ModelSource(data: H5ModelData): KerasSource {
+  const layers = new Map<string, NamedWeight[]>();
+  for (const [layer, named] of data.layers) {
+    layers.set(layer, named.map(({ name, array }) => ({ parts: name.replace(/:\d+$/, '').split('/'), array })));
+  }
   const weights: WeightSource = {
     layerWeights(path) {
       const entries = path.length > 0 ? layers.get(path[0]!) : undefined;
@@ -256,14 +290,66 @@ function readH5(file: H5File, what: string): KerasSource {
     },
   };
   return {
-    modelConfig: keras3ToKeras2Config(rawConfig),
+    modelConfig: keras3ToKeras2Config(data.modelConfig),
     weights,
     format: 'h5',
-    ...(kerasVersion !== undefined ? { kerasVersion } : {}),
+    ...(data.kerasVersion !== undefined ? { kerasVersion: data.kerasVersion } : {}),
   };
 }
 
+function numericFirst(a: string, b: string): number {
+  const na = /^\d+$/.test(a) ? Number(a) : Infinity;
+  const nb = /^\d+$/.test(b) ? Number(b) : Infinity;
+  return na !== nb ? na - nb : a < b ? -1 : a > b ? 1 : 0;
+}
+
+/**
+ * The variables of the given groups of an open `.keras` weights file (`model.weights.h5`): for each
+ * group path (`layers/conv2d`) that has a `vars` group, its datasets `vars/0`, `vars/1`, ... in order.
+ * tf.keras 2.13 wrote `_layer_checkpoint_dependencies` where Keras 3 writes `layers`.
+ */
+export function readKerasVars(file: H5File, groups: readonly string[], what: string): [string, WeightArray[]][] {
+  const legacy = groupAt(file, 'layers') === undefined && groupAt(file, '_layer_checkpoint_dependencies') !== undefined;
+  const out: [string, WeightArray[]][] = [];
+  for (const groupPath of groups) {
+    const path = legacy ? groupPath.replace(/(^|\/)layers\//g, '$1_layer_checkpoint_dependencies/') : groupPath;
+    const vars = groupAt(file, `${path}/vars`);
+    if (vars === undefined) continue;
+    out.push([groupPath, vars.keys().sort(numericFirst).map((k) => readWeight(vars, k, `${what}, ${path}/vars`))]);
+  }
+  return out;
+}
+
+/**
+ * Where the HDF5 reading runs. `what` names the file (or the part of a zip) in messages; errors are
+ * CnnlensErrors (MODEL_FORMAT for damaged files).
+ */
+export interface Hdf5Reader {
+  /** `readH5Model` on the bytes of a Keras 2 `.h5` file */
+  readModel(bytes: Uint8Array, what: string): Promise<H5ModelData>;
+  /** `readKerasVars` on the bytes of a `.keras` file's `model.weights.h5` */
+  readVars(bytes: Uint8Array, what: string, groups: readonly string[]): Promise<[string, WeightArray[]][]>;
+}
+
+/**
+ * Reads in this thread's h5wasm instance (the browser's reader). A damaged file can trap or hang
+ * h5wasm here; Node code uses the worker reader of `h5-in-worker.ts` instead.
+ */
+export const inProcessHdf5: Hdf5Reader = {
+  readModel: (bytes, what) => withHdf5(bytes, what, (file) => readH5Model(file, what)),
+  readVars: (bytes, what, groups) => withHdf5(bytes, what, (file) => readKerasVars(file, groups, what)),
+};
+
+/** Options of `h5Source` and `kerasFileSource`. */
+export interface Hdf5ReadOptions {
+  /** where the HDF5 reading runs; default `inProcessHdf5` */
+  readonly reader?: Hdf5Reader;
+  /** the file's name, for messages */
+  readonly name?: string;
+}
+
 /** Reads a Keras full-model `.h5` file. */
-export async function h5Source(bytes: Uint8Array): Promise<KerasSource> {
-  return withHdf5(bytes, 'the .h5 file', (file) => readH5(file, 'the .h5 file'));
+export async function h5Source(bytes: Uint8Array, options: Hdf5ReadOptions = {}): Promise<KerasSource> {
+  const what = options.name !== undefined ? `'${options.name}'` : 'the .h5 file';
+  return h5ModelSource(await (options.reader ?? inProcessHdf5).readModel(bytes, what));
 }

@@ -8,17 +8,15 @@
  * by class: `layers/<snake_case(class name)>`, and the second, third, ... layer of one class in the same
  * model gets `_1`, `_2`, ... (`_save_container_state`), in `model.layers` order — the order of the
  * config's `layers` list, less a Sequential's InputLayer. A nested model's layers sit below its group:
- * `layers/functional/layers/conv2d/vars/0`. tf.keras 2.13 wrote `_layer_checkpoint_dependencies`
- * where Keras 3 writes `layers`.
+ * `layers/functional/layers/conv2d/vars/0` (`readKerasVars` in h5.ts reads them).
  */
 import { unzipSync } from 'fflate';
 import { fail } from '../errors.js';
-import { groupAt, readWeight, withHdf5 } from './h5.js';
+import { inProcessHdf5, type Hdf5ReadOptions } from './h5.js';
 import { keras3ToKeras2Config } from './keras3-config.js';
-import type { KerasSource, WeightArray, WeightSource } from './types.js';
+import type { KerasSource, WeightSource } from './types.js';
 
 const WEIGHTS_FILE = 'model.weights.h5';
-const WHAT = `${WEIGHTS_FILE} inside the .keras file`;
 
 /** keras/src/utils/naming.py `to_snake_case`. */
 export function toSnakeCase(name: string): string {
@@ -76,14 +74,8 @@ function unzip(bytes: Uint8Array): Record<string, Uint8Array> {
   }
 }
 
-function numericFirst(a: string, b: string): number {
-  const na = /^\d+$/.test(a) ? Number(a) : Infinity;
-  const nb = /^\d+$/.test(b) ? Number(b) : Infinity;
-  return na !== nb ? na - nb : a < b ? -1 : a > b ? 1 : 0;
-}
-
-/** Reads a Keras `.keras` file. */
-export async function kerasFileSource(bytes: Uint8Array): Promise<KerasSource> {
+/** Reads a Keras `.keras` file; `options` say where its weights file is read (h5.ts `Hdf5ReadOptions`). */
+export async function kerasFileSource(bytes: Uint8Array, options: Hdf5ReadOptions = {}): Promise<KerasSource> {
   const files = unzip(bytes);
   const configBytes = files['config.json'];
   if (configBytes === undefined) {
@@ -105,20 +97,15 @@ export async function kerasFileSource(bytes: Uint8Array): Promise<KerasSource> {
   }
 
   const groups = weightGroupPaths(rawConfig);
-  const byLayer = await withHdf5(weightBytes, WHAT, (file) => {
-    const legacy = groupAt(file, 'layers') === undefined && groupAt(file, '_layer_checkpoint_dependencies') !== undefined;
-    const read = new Map<string, WeightArray[]>();
-    for (const [layerPath, groupPath] of groups) {
-      const path = legacy ? groupPath.replace(/(^|\/)layers\//g, '$1_layer_checkpoint_dependencies/') : groupPath;
-      const vars = groupAt(file, `${path}/vars`);
-      if (vars === undefined) continue;
-      read.set(layerPath, vars.keys().sort(numericFirst).map((k) => readWeight(vars, k, `${WHAT}, ${path}/vars`)));
-    }
-    return read;
-  });
+  const what = `${WEIGHTS_FILE} inside ${options.name !== undefined ? `'${options.name}'` : 'the .keras file'}`;
+  const read = await (options.reader ?? inProcessHdf5).readVars(weightBytes, what, [...new Set(groups.values())]);
+  const byGroup = new Map(read);
 
   const weights: WeightSource = {
-    layerWeights: (path) => byLayer.get(path.join('/')) ?? [],
+    layerWeights: (path) => {
+      const group = groups.get(path.join('/'));
+      return (group !== undefined ? byGroup.get(group) : undefined) ?? [];
+    },
   };
   return {
     modelConfig: keras3ToKeras2Config(rawConfig),

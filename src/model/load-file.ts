@@ -7,6 +7,7 @@ import { basename, join } from 'node:path';
 import { fail } from '../errors.js';
 import { convertKeras } from '../import/convert.js';
 import { h5Source } from '../import/h5.js';
+import { workerHdf5 } from '../import/h5-in-worker.js';
 import { kerasFileSource } from '../import/keras-file.js';
 import { readTfjsFiles } from '../import/tfjs-file.js';
 import type { ImportedModel } from '../import/types.js';
@@ -85,8 +86,10 @@ async function importFile(path: string): Promise<ImportedModel> {
   const lower = path.toLowerCase();
   if (lower.endsWith('.json')) return convertKeras(await readTfjsFiles(path));
   const bytes = new Uint8Array(readFileSync(path));
-  if (lower.endsWith('.keras')) return convertKeras(await kerasFileSource(bytes));
-  return convertKeras(await h5Source(bytes));
+  // HDF5 is read in a worker thread with time and memory limits: a damaged file cannot crash or hang us
+  const hdf5 = { reader: workerHdf5(), name: basename(path) };
+  if (lower.endsWith('.keras')) return convertKeras(await kerasFileSource(bytes, hdf5));
+  return convertKeras(await h5Source(bytes, hdf5));
 }
 
 const KINDS = `.onnx, .keras, .h5 / .hdf5, a TF.js model.json (or a folder holding one), or a built-in model (${Object.keys(BUILTIN_MODELS).join(', ')})`;

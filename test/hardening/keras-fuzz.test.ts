@@ -5,8 +5,11 @@
  * fixtures are small fine-tuning-shaped models with seeded weights (a functional backbone nested in a
  * Sequential; a functional model with a nested Sequential head). Every input must end in a typed error
  * or an ONNX model that can be written out.
+ *
+ * HDF5 bytes go through the Node reader (`WorkerHdf5Reader`): h5wasm runs HDF5's C code in a worker
+ * thread, which a trap or a hang ends (with a typed error) and replaces, as `loadImageModel` reads them.
  */
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -14,6 +17,7 @@ import { join } from 'node:path';
 import { unzipSync, zipSync } from 'fflate';
 import { convertKeras } from '../../src/import/convert.js';
 import { h5Source } from '../../src/import/h5.js';
+import { WorkerHdf5Reader } from '../../src/import/h5-in-worker.js';
 import { kerasFileSource } from '../../src/import/keras-file.js';
 import { readTfjsFiles } from '../../src/import/tfjs-file.js';
 import { tfjsSource } from '../../src/import/tfjs.js';
@@ -96,13 +100,14 @@ function rezip(zip: Uint8Array, name: string, content: Uint8Array): Uint8Array {
 }
 
 /**
- * Byte mutations that reach the HDF5 reader (a `.h5` file, the weights inside a `.keras` zip) are opt-in
- * (CNNLENS_FUZZ_HDF5=1): h5wasm runs HDF5's C code in one shared WebAssembly instance, and some damaged
- * files hang it in a loop or corrupt its heap so that a later read traps ('memory access out of
- * bounds'), which no per-file check can catch in process. Structure-aware mutations of the model config
- * beside an intact weights file run always.
+ * Byte mutations that reach the HDF5 reader run in the worker reader with a short time limit: an input
+ * that hangs h5wasm ends in a typed error after HDF5_TIMEOUT_MS. An input may take that long plus a
+ * fresh worker's start, hence the fuzz's per-input limit.
  */
-const HDF5_BYTES = process.env.CNNLENS_FUZZ_HDF5 === '1';
+const HDF5_TIMEOUT_MS = 5_000;
+const hdf5 = new WorkerHdf5Reader({ timeoutMs: HDF5_TIMEOUT_MS });
+const HDF5_MAX_MS_PER_INPUT = HDF5_TIMEOUT_MS + 15_000;
+after(() => hdf5.close());
 
 // 2,000 (about 22 s: each input is re-zipped and its weights opened by h5wasm)
 test('.keras importer: config.json trees mutated beside intact weights end in a typed error or a model', { timeout: 120_000 }, async () => {
@@ -114,16 +119,22 @@ test('.keras importer: config.json trees mutated beside intact weights end in a 
   await importAndSave(kerasFileSource(zips[0]!)); // the reader still reads a good file afterwards
 });
 
-test('.keras importer: byte mutations of the zip and of its weights file', { timeout: 600_000, skip: !HDF5_BYTES && 'opt-in: CNNLENS_FUZZ_HDF5=1 (see above)' }, async () => {
+// 10,000 each: about 40 s for .keras, 60 s for .h5 here (CNNLENS_FUZZ_SCALE multiplies)
+test('.keras importer: byte mutations of the zip and of its weights file', { timeout: 900_000 }, async () => {
   const weights = zips.map((z) => unzipSync(z)['model.weights.h5']!);
+  const started = hdf5.started;
   const r = await fuzz('keras-zip', (i, rnd) => (i >> 1) % 2 === 0 ? mutateBytes(zips[i % 2]!, rnd, JSON_DICTIONARY) : rezip(zips[i % 2]!, 'model.weights.h5', mutateBytes(weights[i % 2]!, rnd, [], 2)),
-    (b) => importAndSave(kerasFileSource(b)), { seed: 46, count: scaled(10_000), codes: ['MODEL_FORMAT', 'MODEL_UNSUPPORTED'] });
-  console.log(describe('.keras bytes', r));
+    (b) => importAndSave(kerasFileSource(b, { reader: hdf5 })), { seed: 46, count: scaled(10_000), codes: ['MODEL_FORMAT', 'MODEL_UNSUPPORTED'], maxMsPerInput: HDF5_MAX_MS_PER_INPUT });
+  console.log(`${describe('.keras bytes', r)}; ${hdf5.started - started} HDF5 workers started`);
   assert.ok(r.accepted > 0 && r.typedErrors > 0);
+  await importAndSave(kerasFileSource(zips[0]!, { reader: hdf5 })); // the reader still reads a good file afterwards
 });
 
-test('.h5 importer: byte mutations of Keras 2 full-model files', { timeout: 600_000, skip: !HDF5_BYTES && 'opt-in: CNNLENS_FUZZ_HDF5=1 (see above)' }, async () => {
-  const r = await fuzz('keras-h5', (i, rnd) => mutateBytes(h5s[i % 2]!, rnd, JSON_DICTIONARY, 2), (b) => importAndSave(h5Source(b)), { seed: 44, count: scaled(10_000), codes: ['MODEL_FORMAT', 'MODEL_UNSUPPORTED'] });
-  console.log(describe('.h5', r));
+test('.h5 importer: byte mutations of Keras 2 full-model files', { timeout: 900_000 }, async () => {
+  const started = hdf5.started;
+  const r = await fuzz('keras-h5', (i, rnd) => mutateBytes(h5s[i % 2]!, rnd, JSON_DICTIONARY, 2), (b) => importAndSave(h5Source(b, { reader: hdf5 })),
+    { seed: 44, count: scaled(10_000), codes: ['MODEL_FORMAT', 'MODEL_UNSUPPORTED'], maxMsPerInput: HDF5_MAX_MS_PER_INPUT });
+  console.log(`${describe('.h5', r)}; ${hdf5.started - started} HDF5 workers started`);
   assert.ok(r.accepted > 0 && r.typedErrors > 0);
+  await importAndSave(h5Source(h5s[0]!, { reader: hdf5 }));
 });
