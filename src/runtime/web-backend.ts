@@ -6,15 +6,10 @@
  * inputs of the wrong shape or type → INPUT_SHAPE, unknown feed or fetch names → TENSOR_NOT_FOUND.
  */
 import type * as OrtWeb from 'onnxruntime-web';
-import { CnnlensError, fail, listForMessage } from '../errors.js';
-import { checkFeed, creationAdvice, describeMeta, errorMessage, formatShape, hostOutput, toMetadata } from './ort-common.js';
-import {
-  type HostTensor,
-  type RuntimeBackend,
-  type RuntimeSession,
-  type SessionOptions,
-  type TensorMetadata,
-} from './backend.js';
+import { fail } from '../errors.js';
+import { creationAdvice } from './ort-common.js';
+import { openOrtSession, OrtSession, type OrtFlavour } from './ort-session.js';
+import type { RuntimeBackend, RuntimeSession, SessionOptions } from './backend.js';
 
 /** The parts of the `onnxruntime-web` module this backend uses. */
 export type OrtWebModule = Pick<typeof OrtWeb, 'InferenceSession' | 'Tensor' | 'env'>;
@@ -74,95 +69,6 @@ function webAdvice(msg: string): string {
   return '';
 }
 
-function toOrt(ort: OrtWebModule, name: string, t: HostTensor): OrtWeb.Tensor {
-  checkFeed(name, t);
-  return new ort.Tensor(t.type, t.data as never, [...t.dims]);
-}
-
-function fromOrt(name: string, v: OrtWeb.Tensor): HostTensor {
-  if (v.location !== 'cpu') fail('RUNTIME', `graph output '${name}' stayed on the ${v.location}; cnnlens reads outputs in host memory.`);
-  return hostOutput(name, v);
-}
-
-class WebSession implements RuntimeSession {
-  readonly inputNames: readonly string[];
-  readonly outputNames: readonly string[];
-  readonly inputMetadata: readonly TensorMetadata[];
-  readonly outputMetadata: readonly TensorMetadata[];
-  private released: Promise<void> | undefined;
-  /** ORT web sessions run one call at a time */
-  private queue: Promise<unknown> = Promise.resolve();
-
-  constructor(private readonly ort: OrtWebModule, private readonly session: OrtWeb.InferenceSession) {
-    this.inputNames = [...session.inputNames];
-    this.outputNames = [...session.outputNames];
-    this.inputMetadata = session.inputMetadata.map(toMetadata);
-    this.outputMetadata = session.outputMetadata.map(toMetadata);
-  }
-
-  run(feeds: Readonly<Record<string, HostTensor>>, fetch?: readonly string[]): Promise<Record<string, HostTensor>> {
-    const next = this.queue.then(() => this.runNow(feeds, fetch));
-    this.queue = next.catch(() => undefined);
-    return next;
-  }
-
-  private async runNow(feeds: Readonly<Record<string, HostTensor>>, fetch?: readonly string[]): Promise<Record<string, HostTensor>> {
-    if (this.released) fail('RUNTIME', 'this session was released; compile the graph again.');
-    const ortFeeds: Record<string, OrtWeb.Tensor> = {};
-    for (const name of Object.keys(feeds)) {
-      if (!this.inputNames.includes(name)) fail('TENSOR_NOT_FOUND', `'${name}' is not an input of this graph; its inputs are: ${listForMessage(this.inputNames)}.`);
-      ortFeeds[name] = toOrt(this.ort, name, feeds[name]!);
-    }
-    const missing = this.inputNames.filter((n) => !(n in feeds));
-    if (missing.length) {
-      const want = missing.map((n) => `'${n}' (${describeMeta(this.inputMetadata.find((m) => m.name === n))})`);
-      fail('INPUT_SHAPE', `the graph needs input ${want.join(', ')}, which was not given.`);
-    }
-    const fetchNames = fetch ? [...fetch] : [...this.outputNames];
-    for (const name of fetchNames) {
-      if (!this.outputNames.includes(name)) fail('TENSOR_NOT_FOUND', `'${name}' is not an output of this graph; its outputs are: ${listForMessage(this.outputNames)}.`);
-    }
-    if (fetchNames.length === 0) return {};
-    let result: OrtWeb.InferenceSession.ReturnType;
-    try {
-      result = await this.session.run(ortFeeds, fetchNames);
-    } catch (e) {
-      throw this.runError(e, feeds);
-    }
-    const out: Record<string, HostTensor> = {};
-    for (const name of fetchNames) {
-      const v = result[name];
-      if (!v) fail('RUNTIME', `ONNX Runtime returned no value for output '${name}'.`);
-      out[name] = fromOrt(name, v);
-    }
-    // outputs not fetched were still computed: free them
-    for (const [name, v] of Object.entries(result)) if (!fetchNames.includes(name)) v.dispose();
-    return out;
-  }
-
-  private runError(e: unknown, feeds: Readonly<Record<string, HostTensor>>): CnnlensError {
-    const msg = errorMessage(e);
-    if (/Got invalid dimensions|Invalid rank for input|Unexpected input data type|input tensor.*type/i.test(msg)) {
-      const named = /for input: (\S+)/.exec(msg)?.[1];
-      const names = named && named in feeds ? [named] : Object.keys(feeds);
-      const parts = names.map((n) => {
-        const f = feeds[n]!;
-        return `input '${n}': expected ${describeMeta(this.inputMetadata.find((m) => m.name === n))}, given ${f.type} ${formatShape(f.dims)}`;
-      });
-      return new CnnlensError('INPUT_SHAPE', `the input does not fit the model: ${parts.join('; ')}. (${msg})`, { cause: e });
-    }
-    if (/Session already disposed|session.*released/i.test(msg)) return new CnnlensError('RUNTIME', 'this session was released; compile the graph again.', { cause: e });
-    return new CnnlensError('RUNTIME', `ONNX Runtime failed while running the graph: ${msg}${webAdvice(msg)}`, { cause: e });
-  }
-
-  release(): Promise<void> {
-    this.released ??= this.queue.then(() => this.session.release()).catch((e: unknown) => {
-      if (!/already disposed|released/i.test(errorMessage(e))) throw new CnnlensError('RUNTIME', `releasing the session failed: ${errorMessage(e)}`, { cause: e });
-    });
-    return this.released;
-  }
-}
-
 /**
  * A RuntimeBackend on the given onnxruntime-web module. `executionProvider` 'webgpu' runs the graph on
  * the GPU where ORT has kernels and on WASM elsewhere; it needs the module's WebGPU build.
@@ -170,23 +76,30 @@ class WebSession implements RuntimeSession {
  */
 export function webBackend(ort: OrtWebModule, executionProvider: WebExecutionProvider = 'wasm', options: { readonly allowSpinning?: boolean } = {}): RuntimeBackend {
   const spin = options.allowSpinning ? '1' : '0';
+  const flavour: OrtFlavour = {
+    Tensor: ort.Tensor,
+    inputMismatch: /Got invalid dimensions|Invalid rank for input|Unexpected input data type|input tensor.*type/i,
+    releasedRun: /Session already disposed|session.*released/i,
+    releasedTwice: /already disposed|released/i,
+    runAdvice: webAdvice,
+    // ORT web sessions run one call at a time
+    oneRunAtATime: true,
+  };
   return {
     name: `onnxruntime-web (${executionProvider})`,
     async createSession(modelBytes: Uint8Array, _options?: SessionOptions): Promise<RuntimeSession> {
-      let session: OrtWeb.InferenceSession;
-      try {
-        session = await ort.InferenceSession.create(modelBytes, {
-          executionProviders: executionProvider === 'webgpu' ? ['webgpu', 'wasm'] : ['wasm'],
-          graphOptimizationLevel: 'all',
-          executionMode: 'sequential',
-          logSeverityLevel: 3,
-          extra: { session: { intra_op: { allow_spinning: spin }, inter_op: { allow_spinning: spin } } },
-        });
-      } catch (e) {
-        const msg = errorMessage(e);
-        throw new CnnlensError('RUNTIME', `ONNX Runtime cannot run this graph: ${msg.replace(/\.$/, '')}.${webAdvice(msg)}`, { cause: e });
-      }
-      return new WebSession(ort, session);
+      const session = await openOrtSession(
+        () =>
+          ort.InferenceSession.create(modelBytes, {
+            executionProviders: executionProvider === 'webgpu' ? ['webgpu', 'wasm'] : ['wasm'],
+            graphOptimizationLevel: 'all',
+            executionMode: 'sequential',
+            logSeverityLevel: 3,
+            extra: { session: { intra_op: { allow_spinning: spin }, inter_op: { allow_spinning: spin } } },
+          }),
+        webAdvice,
+      );
+      return new OrtSession(session, flavour);
     },
   };
 }
