@@ -215,9 +215,7 @@ export class WorkerHdf5Reader implements Hdf5Reader {
       if (reply.broken !== undefined) {
         this.current = undefined;
         await w.end('broken');
-        if (reply.code === undefined || reply.broken.startsWith('WebAssembly trap')) {
-          fail('MODEL_FORMAT', `the HDF5 reader stopped on ${job.what} (${reply.broken}); ${ADVICE}`);
-        }
+        fail('MODEL_FORMAT', `the HDF5 reader stopped on ${job.what} (${reply.broken}); ${ADVICE}`);
       }
       if (++w.failures >= (this.options.recycleAfterFailures ?? 1000)) {
         this.current = undefined;

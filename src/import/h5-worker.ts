@@ -37,8 +37,8 @@ export type H5Reply =
 function brokenBy(e: unknown): string | undefined {
   const cause = e instanceof CnnlensError ? e.cause : e;
   if (e instanceof CnnlensError && cause === undefined) return undefined; // our own checks
-  // HDF5's error stack and h5wasm's own checks arrive as plain Errors
-  if (cause instanceof Error && cause.constructor === Error) return undefined;
+  // HDF5's error stack and h5wasm's own checks arrive as plain Errors; a SyntaxError is a config's JSON
+  if (cause instanceof Error && (cause.constructor === Error || cause instanceof SyntaxError)) return undefined;
   if (cause instanceof WebAssembly.RuntimeError) return `WebAssembly trap: ${cause.message}`;
   if (cause instanceof Error) return `${cause.name}: ${cause.message}`;
   return String(cause);
