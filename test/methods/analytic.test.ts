@@ -19,16 +19,18 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { CnnlensError, type ErrorCode } from '../../src/errors.js';
-import { explain, type ExplainOptions, type ExplainResult } from '../../src/methods/explain.js';
+import { explain, type ExplainOptions } from '../../src/methods/explain.js';
 import { methodIds } from '../../src/methods/registry.js';
 import { imageModel, type ImageModel } from '../../src/model/image-model.js';
 import type { InputSpec } from '../../src/model/input-spec.js';
 import type { Model } from '../../src/onnx/ir.js';
 import type { HostTensor } from '../../src/runtime/backend.js';
 import { nodeBackend } from '../../src/runtime/node-backend.js';
-import { Random } from '../../src/util/random.js';
-import { TestGraph, attrs, elemOf } from '../util/build.js';
+import { attrs } from '../util/build.js';
+import { example, relErr, result } from '../util/map-checks.js';
+import { rejects } from '../util/rejects.js';
+import { conv3, resize } from '../util/map-oracles.js';
+import { conv3x3, imageGraph, matmulLinear, randomImages, residualBlock } from '../util/micro-models.js';
 
 const C = 3; // input channels
 const S = 8; // input height and width
@@ -40,39 +42,15 @@ function spec(size = S, channels = C): InputSpec {
 }
 
 /** A TestGraph (float32) whose image input has a symbolic batch dimension. */
-function graph(seed: number, channels = C, size = S): { g: TestGraph; x: string } {
-  const g = new TestGraph('float32', seed);
-  g.inputs.push({ name: 'x', type: { elemType: elemOf('float32'), shape: ['N', channels, size, size] } });
-  return { g, x: 'x' };
-}
+const graph = (seed: number, channels = C, size = S) => ({ g: imageGraph(seed, channels, size), x: 'x' });
 
 function wrap(onnx: Model, labels?: string[], size = S, channels = C): ImageModel {
   return imageModel(onnx, { name: 'micro', source: 'test', input: spec(size, channels), ...(labels ? { labels } : {}) });
 }
 
-function images(batch: number, seed: number, size = S, channels = C): HostTensor {
-  const r = new Random(seed);
-  return { type: 'float32', dims: [batch, channels, size, size], data: Float32Array.from(r.normals(batch * channels * size * size)) };
-}
+const images = (batch: number, seed: number, size = S, channels = C) => randomImages([batch, channels, size, size], seed);
 
 const run = (model: ImageModel, x: HostTensor, o: Omit<ExplainOptions, 'backend'>) => explain(model, x, { backend: nodeBackend, threads: 1, ...o });
-
-function result(r: ExplainResult, method: string) {
-  const m = r.results.find((q) => q.method === method);
-  assert.ok(m, `no result for ${method}`);
-  return m;
-}
-
-function relErr(got: ArrayLike<number>, want: ArrayLike<number>): number {
-  assert.equal(got.length, want.length);
-  let num = 0;
-  let den = 0;
-  for (let i = 0; i < want.length; i++) {
-    num = Math.max(num, Math.abs(got[i]! - want[i]!));
-    den = Math.max(den, Math.abs(want[i]!));
-  }
-  return den > 0 ? num / den : num;
-}
 
 // ---------------------------------------------------------------------------------------------
 // (a) GAP + linear head
@@ -90,9 +68,7 @@ interface GapModel {
 /** conv(3x3, stride 2, pad 1) -> relu -> GAP -> Flatten -> Gemm(transB) | MatMul + Add [-> final]. */
 function gapModel(linear: 'gemm' | 'gemm-kxu' | 'matmul', units: number, final?: 'Sigmoid' | 'Softmax', seed = 11): GapModel {
   const { g, x } = graph(seed);
-  const convW = g.rnd.normals(K * C * 9, 0.5).map(Math.fround);
-  const convB = g.rnd.normals(K, 0.1).map(Math.fround);
-  const conv = g.op('Conv', [x, g.value([K, C, 3, 3], convW), g.value([K], convB)], [attrs.ints('kernel_shape', [3, 3]), attrs.ints('strides', [2, 2]), attrs.ints('pads', [1, 1, 1, 1])]);
+  const { out: conv, w: convW, b: convB } = conv3x3(g, x, C, K, 2);
   const layer = g.op('Relu', [conv]);
   const flat = g.op('Flatten', [g.op('GlobalAveragePool', [layer])]);
   const wData = g.rnd.normals(units * K).map(Math.fround);
@@ -116,27 +92,7 @@ function gapModel(linear: 'gemm' | 'gemm-kxu' | 'matmul', units: number, final?:
 
 /** A = relu(conv(x)) for example b, by direct summation: [K, H, H]. */
 function featureMap(m: GapModel, x: HostTensor, b: number): Float64Array {
-  const d = x.data as Float32Array;
-  const a = new Float64Array(K * H * H);
-  for (let k = 0; k < K; k++) {
-    for (let i = 0; i < H; i++) {
-      for (let j = 0; j < H; j++) {
-        let s = m.convB[k]!;
-        for (let c = 0; c < C; c++) {
-          for (let u = 0; u < 3; u++) {
-            for (let v = 0; v < 3; v++) {
-              const y = 2 * i - 1 + u;
-              const z = 2 * j - 1 + v;
-              if (y < 0 || y >= S || z < 0 || z >= S) continue;
-              s += m.convW[((k * C + c) * 3 + u) * 3 + v]! * d[((b * C + c) * S + y) * S + z]!;
-            }
-          }
-        }
-        a[(k * H + i) * H + j] = Math.max(0, s);
-      }
-    }
-  }
-  return a;
+  return conv3(example(x, b), C, S, m.convW, m.convB, K, 2).map((v) => Math.max(0, v));
 }
 
 /** sum_k w_kc A_k (sign * for a binary sigmoid's class 0): [H * H]. */
@@ -145,31 +101,6 @@ function camByHand(m: GapModel, a: Float64Array, unit: number, sign = 1): Float6
   for (let k = 0; k < K; k++) for (let p = 0; p < H * H; p++) out[p] += sign * m.fc(k, unit) * a[k * H * H + p]!;
   return out;
 }
-
-/** Bilinear resize with half-pixel centres (PyTorch align_corners=False, no antialias). */
-function resize(map: ArrayLike<number>, h: number, out: number): Float64Array {
-  const tap = (i: number) => {
-    const src = Math.max(0, ((i + 0.5) * h) / out - 0.5);
-    const lo = Math.min(Math.floor(src), h - 1);
-    return [lo, Math.min(lo + 1, h - 1), src - lo] as const;
-  };
-  const r = new Float64Array(out * out);
-  for (let i = 0; i < out; i++) {
-    const [y0, y1, fy] = tap(i);
-    for (let j = 0; j < out; j++) {
-      const [x0, x1, fx] = tap(j);
-      const top = map[y0 * h + x0]! * (1 - fx) + map[y0 * h + x1]! * fx;
-      const bottom = map[y1 * h + x0]! * (1 - fx) + map[y1 * h + x1]! * fx;
-      r[i * out + j] = top * (1 - fy) + bottom * fy;
-    }
-  }
-  return r;
-}
-
-const example = (t: HostTensor, b: number) => {
-  const per = t.data.length / t.dims[0]!;
-  return (t.data as Float32Array).subarray(b * per, (b + 1) * per);
-};
 
 for (const linear of ['gemm', 'gemm-kxu', 'matmul'] as const) {
   test(`(a) GAP + ${linear} head: CAM = sum_k w_kc A_k and Grad-CAM = ReLU(CAM)/(h w)`, async (t) => {
@@ -222,43 +153,11 @@ test('(a) a single-sigmoid GAP head: class 0 CAM is minus class 1 CAM; Grad-CAM 
   }
 });
 
-/** 3x3 convolution, pad 1, stride 1, of one [cin, n, n] map: [cout, n, n] (float64). */
-function conv3(x: ArrayLike<number>, cin: number, n: number, w: ArrayLike<number>, bias: ArrayLike<number>, cout: number): Float64Array {
-  const out = new Float64Array(cout * n * n);
-  for (let k = 0; k < cout; k++) {
-    for (let i = 0; i < n; i++) {
-      for (let j = 0; j < n; j++) {
-        let s = bias[k]!;
-        for (let c = 0; c < cin; c++) {
-          for (let u = 0; u < 3; u++) {
-            for (let v = 0; v < 3; v++) {
-              const y = i - 1 + u;
-              const z = j - 1 + v;
-              if (y >= 0 && y < n && z >= 0 && z < n) s += w[((k * cin + c) * 3 + u) * 3 + v]! * x[(c * n + y) * n + z]!;
-            }
-          }
-        }
-        out[(k * n + i) * n + j] = s;
-      }
-    }
-  }
-  return out;
-}
-
 test('(a) Grad-CAM inside a residual block: the head reads the skip connection too', async (t) => {
   // x -> conv1 -> relu = s;  layer = conv2(s);  r = relu(layer + s) -> GAP -> Flatten -> Gemm
   // d y_c / d layer = w_kc / (h w) * [layer + s > 0], so alpha_k = w_kc * (fraction of active pixels of k) / (h w)
-  const { g, x } = graph(71);
-  const w1 = g.rnd.normals(K * C * 9, 0.5).map(Math.fround);
-  const b1 = g.rnd.normals(K, 0.1).map(Math.fround);
-  const w2 = g.rnd.normals(K * K * 9, 0.5).map(Math.fround);
-  const b2 = g.rnd.normals(K, 0.1).map(Math.fround);
-  const fcW = g.rnd.normals(3 * K).map(Math.fround);
-  const pads = [attrs.ints('kernel_shape', [3, 3]), attrs.ints('pads', [1, 1, 1, 1])];
-  const s = g.op('Relu', [g.op('Conv', [x, g.value([K, C, 3, 3], w1), g.value([K], b1)], pads)]);
-  const layer = g.op('Conv', [s, g.value([K, K, 3, 3], w2), g.value([K], b2)], pads);
-  const r = g.op('Relu', [g.op('Add', [layer, s])]);
-  const logits = g.op('Gemm', [g.op('Flatten', [g.op('GlobalAveragePool', [r])]), g.value([3, K], fcW), g.weight([3], 0.1)], [attrs.int('transB', 1)]);
+  const { g } = graph(71);
+  const { layer, logits, w1, b1, w2, b2, fc: fcW } = residualBlock(g, C, K, 3, 0.1);
   const model = wrap(g.model(logits));
   const xs = images(2, 72);
   for (const target of [0, 2] as const) {
@@ -292,10 +191,8 @@ const D = LC * LS * LS;
 
 /** logits = flatten(x) W + b, W stored [D, units]; optional final activation. */
 function linearModel(units: number, final?: 'Sigmoid' | 'Softmax', seed = 31) {
-  const { g, x } = graph(seed, LC, LS);
-  const w = g.rnd.normals(D * units).map(Math.fround);
-  const bias = g.rnd.normals(units, 0.1).map(Math.fround);
-  const logits = g.op('Add', [g.op('MatMul', [g.op('Flatten', [x]), g.value([D, units], w)]), g.value([units], bias)]);
+  const { g } = graph(seed, LC, LS);
+  const { logits, w, bias } = matmulLinear(g, D, units, 1, 0.1);
   const out = final ? g.op(final, [logits]) : logits;
   /** W[c] as the input's [LC, LS, LS] */
   const row = (c: number) => Float64Array.from({ length: D }, (_, i) => w[i * units + c]!);
@@ -423,18 +320,6 @@ test('(e) a batch of 3 gives the same maps as 3 single runs (also when split int
 
 // ---------------------------------------------------------------------------------------------
 // (f) errors
-
-async function rejects(p: Promise<unknown>, code: ErrorCode, ...patterns: RegExp[]): Promise<string> {
-  let message = '';
-  await assert.rejects(p, (e: unknown) => {
-    assert.ok(e instanceof CnnlensError, `not a CnnlensError: ${String(e)}`);
-    assert.equal(e.code, code, e.message);
-    for (const re of patterns) assert.match(e.message, re);
-    message = e.message;
-    return true;
-  });
-  return message;
-}
 
 test('(f) cam on a layer that does not feed GAP + one linear layer: USAGE naming what stands in the way', async (t) => {
   // conv -> relu (layer) -> conv -> relu -> GAP -> Flatten -> Gemm

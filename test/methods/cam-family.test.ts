@@ -26,14 +26,16 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { explain, type ExplainOptions, type ExplainResult } from '../../src/methods/explain.js';
+import { explain, type ExplainOptions } from '../../src/methods/explain.js';
 import { imageModel, type ImageModel } from '../../src/model/image-model.js';
 import type { InputSpec } from '../../src/model/input-spec.js';
 import type { Model } from '../../src/onnx/ir.js';
 import type { HostTensor } from '../../src/runtime/backend.js';
 import { nodeBackend } from '../../src/runtime/node-backend.js';
-import { Random } from '../../src/util/random.js';
-import { TestGraph, attrs, elemOf } from '../util/build.js';
+import { attrs } from '../util/build.js';
+import { example, relErr, result } from '../util/map-checks.js';
+import { conv3, resize } from '../util/map-oracles.js';
+import { conv3x3, imageGraph, randomImages, residualBlock } from '../util/micro-models.js';
 
 const C = 3; // input channels
 const S = 8; // input height and width
@@ -45,88 +47,15 @@ function spec(channels = C): InputSpec {
   return { layout: 'NCHW', height: S, width: S, channels, range: [0, 1], resize: 'stretch', source: 'options' };
 }
 
-function graph(seed: number, channels = C): TestGraph {
-  const g = new TestGraph('float32', seed);
-  g.inputs.push({ name: 'x', type: { elemType: elemOf('float32'), shape: ['N', channels, S, S] } });
-  return g;
-}
+const graph = (seed: number, channels = C) => imageGraph(seed, channels, S);
 
 function wrap(onnx: Model, channels = C): ImageModel {
   return imageModel(onnx, { name: 'micro', source: 'test', input: spec(channels) });
 }
 
-function images(batch: number, seed: number, channels = C): HostTensor {
-  const r = new Random(seed);
-  return { type: 'float32', dims: [batch, channels, S, S], data: Float32Array.from(r.normals(batch * channels * S * S)) };
-}
+const images = (batch: number, seed: number, channels = C) => randomImages([batch, channels, S, S], seed);
 
 const run = (model: ImageModel, x: HostTensor, o: Omit<ExplainOptions, 'backend'>) => explain(model, x, { backend: nodeBackend, threads: 1, ...o });
-
-function result(r: ExplainResult, method: string) {
-  const m = r.results.find((q) => q.method === method);
-  assert.ok(m, `no result for ${method}`);
-  return m;
-}
-
-function example(t: HostTensor, b: number): Float32Array {
-  const per = t.data.length / t.dims[0]!;
-  return (t.data as Float32Array).subarray(b * per, (b + 1) * per);
-}
-
-function relErr(got: ArrayLike<number>, want: ArrayLike<number>): number {
-  assert.equal(got.length, want.length);
-  let num = 0;
-  let den = 0;
-  for (let i = 0; i < want.length; i++) {
-    num = Math.max(num, Math.abs(got[i]! - want[i]!));
-    den = Math.max(den, Math.abs(want[i]!));
-  }
-  return den > 0 ? num / den : num;
-}
-
-/** Bilinear resize of an [h, h] map to [out, out] with half-pixel centres (PyTorch align_corners=False). */
-function resize(map: ArrayLike<number>, h: number, out: number): Float64Array {
-  const tap = (i: number) => {
-    const src = Math.max(0, ((i + 0.5) * h) / out - 0.5);
-    const lo = Math.min(Math.floor(src), h - 1);
-    return [lo, Math.min(lo + 1, h - 1), src - lo] as const;
-  };
-  const r = new Float64Array(out * out);
-  for (let i = 0; i < out; i++) {
-    const [y0, y1, fy] = tap(i);
-    for (let j = 0; j < out; j++) {
-      const [x0, x1, fx] = tap(j);
-      const top = map[y0 * h + x0]! * (1 - fx) + map[y0 * h + x1]! * fx;
-      const bottom = map[y1 * h + x0]! * (1 - fx) + map[y1 * h + x1]! * fx;
-      r[i * out + j] = top * (1 - fy) + bottom * fy;
-    }
-  }
-  return r;
-}
-
-/** 3x3 convolution with padding 1 and the given stride of one [cin, n, n] map: [cout, m, m] before any ReLU. */
-function conv3(x: ArrayLike<number>, cin: number, n: number, w: ArrayLike<number>, bias: ArrayLike<number>, cout: number, stride: number): Float64Array {
-  const m = Math.floor((n - 1) / stride) + 1;
-  const out = new Float64Array(cout * m * m);
-  for (let k = 0; k < cout; k++) {
-    for (let i = 0; i < m; i++) {
-      for (let j = 0; j < m; j++) {
-        let s = bias[k]!;
-        for (let c = 0; c < cin; c++) {
-          for (let u = 0; u < 3; u++) {
-            for (let v = 0; v < 3; v++) {
-              const y = stride * i - 1 + u;
-              const z = stride * j - 1 + v;
-              if (y >= 0 && y < n && z >= 0 && z < n) s += w[((k * cin + c) * 3 + u) * 3 + v]! * x[(c * n + y) * n + z]!;
-            }
-          }
-        }
-        out[(k * m + i) * m + j] = s;
-      }
-    }
-  }
-  return out;
-}
 
 const relu = (v: Float64Array) => v.map((x) => Math.max(0, x));
 const mean = (v: ArrayLike<number>, from: number, to: number) => {
@@ -162,11 +91,9 @@ interface GapModel {
 /** conv(3x3, stride 2, pad 1) -> ReLU -> GAP -> Flatten -> Gemm; `positive` makes every fc weight positive. */
 function gapModel(seed: number, positive = false): GapModel {
   const g = graph(seed);
-  const convW = g.rnd.normals(K * C * 9, 0.5).map(Math.fround);
-  const convB = g.rnd.normals(K, 0.1).map(Math.fround);
+  const { out: conv, w: convW, b: convB } = conv3x3(g, 'x', C, K, 2);
   const fc = g.rnd.normals(K * UNITS).map((v) => Math.fround(positive ? Math.abs(v) + 0.1 : v));
   const bias = g.rnd.normals(UNITS, 0.5).map(Math.fround);
-  const conv = g.op('Conv', ['x', g.value([K, C, 3, 3], convW), g.value([K], convB)], [attrs.ints('kernel_shape', [3, 3]), attrs.ints('strides', [2, 2]), attrs.ints('pads', [1, 1, 1, 1])]);
   const layer = g.op('Relu', [conv]);
   const logits = g.op('Gemm', [g.op('Flatten', [g.op('GlobalAveragePool', [layer])]), g.value([K, UNITS], fc), g.value([UNITS], bias)]);
   const features = (x: ArrayLike<number>) => relu(conv3(x, C, S, convW, convB, K, 2));
@@ -311,17 +238,8 @@ test('Score-CAM --scorecam-top N: only the N channels with the largest mean acti
 function residualModel(seed: number) {
   // x -> conv1 -> ReLU = s;  L = conv2(s);  r = ReLU(L + s) -> GAP -> Flatten -> Gemm (all at S x S)
   const g = graph(seed);
-  const w1 = g.rnd.normals(K * C * 9, 0.5).map(Math.fround);
-  const b1 = g.rnd.normals(K, 0.1).map(Math.fround);
-  const w2 = g.rnd.normals(K * K * 9, 0.5).map(Math.fround);
-  const b2 = g.rnd.normals(K, 0.1).map(Math.fround);
-  const fc = g.rnd.normals(UNITS * K).map(Math.fround); // [UNITS, K], transB
-  const bias = g.rnd.normals(UNITS, 0.5).map(Math.fround);
-  const pads = [attrs.ints('kernel_shape', [3, 3]), attrs.ints('pads', [1, 1, 1, 1])];
-  const s = g.op('Relu', [g.op('Conv', ['x', g.value([K, C, 3, 3], w1), g.value([K], b1)], pads)]);
-  const layer = g.op('Conv', [s, g.value([K, K, 3, 3], w2), g.value([K], b2)], pads);
-  const r = g.op('Relu', [g.op('Add', [layer, s])]);
-  const logits = g.op('Gemm', [g.op('Flatten', [g.op('GlobalAveragePool', [r])]), g.value([UNITS, K], fc), g.value([UNITS], bias)], [attrs.int('transB', 1)]);
+  // fc is [UNITS, K], transB
+  const { s, layer, logits, w1, b1, w2, b2, fc, bias } = residualBlock(g, C, K, UNITS, 0.5);
   const n = S * S;
   const maps = (x: ArrayLike<number>) => {
     const sv = relu(conv3(x, C, S, w1, b1, K, 1));

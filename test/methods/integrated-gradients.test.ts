@@ -44,7 +44,9 @@ import { loadModelFile } from '../../src/onnx/load-file.js';
 import type { HostTensor } from '../../src/runtime/backend.js';
 import { nodeBackend } from '../../src/runtime/node-backend.js';
 import { Random } from '../../src/util/random.js';
-import { TestGraph, attrs, elemOf } from '../util/build.js';
+import { attrs } from '../util/build.js';
+import { relErr, result } from '../util/map-checks.js';
+import { gemmLinear, imageGraph, randomImages } from '../util/micro-models.js';
 
 const MEAN = [0.485, 0.456, 0.406];
 const STD = [0.229, 0.224, 0.225];
@@ -56,35 +58,11 @@ function spec(size = S, channels = C, norm = true): InputSpec {
   return { layout: 'NCHW', height: size, width: size, channels, range: [0, 1], ...(norm ? { mean: MEAN, std: STD } : {}), resize: 'stretch', source: 'options' };
 }
 
-function graph(seed: number, channels = C, size = S): TestGraph {
-  const g = new TestGraph('float32', seed);
-  g.inputs.push({ name: 'x', type: { elemType: elemOf('float32'), shape: ['N', channels, size, size] } });
-  return g;
-}
+const graph = (seed: number, channels = C, size = S) => imageGraph(seed, channels, size);
 
-function images(batch: number, seed: number): HostTensor {
-  const r = new Random(seed);
-  return { type: 'float32', dims: [batch, C, S, S], data: Float32Array.from(r.normals(batch * C * S * S)) };
-}
+const images = (batch: number, seed: number) => randomImages([batch, C, S, S], seed);
 
 const run = (model: ImageModel, x: HostTensor, o: Omit<ExplainOptions, 'backend'>) => explain(model, x, { backend: nodeBackend, threads: 2, ...o });
-
-function result(r: ExplainResult, method: string) {
-  const m = r.results.find((q) => q.method === method);
-  assert.ok(m, `no result for ${method}`);
-  return m;
-}
-
-function relErr(got: ArrayLike<number>, want: ArrayLike<number>): number {
-  assert.equal(got.length, want.length);
-  let num = 0;
-  let den = 0;
-  for (let i = 0; i < want.length; i++) {
-    num = Math.max(num, Math.abs(got[i]! - want[i]!));
-    den = Math.max(den, Math.abs(want[i]!));
-  }
-  return den > 0 ? num / den : num;
-}
 
 const rejects = (code: ErrorCode, re?: RegExp) => (e: unknown) => {
   assert.ok(e instanceof CnnlensError, String(e));
@@ -101,9 +79,7 @@ const D = C * S * S;
 
 function linearModel(seed = 5) {
   const g = graph(seed);
-  const w = g.rnd.normals(UNITS * D, 0.3).map(Math.fround);
-  const bias = g.rnd.normals(UNITS, 0.2).map(Math.fround);
-  const logits = g.op('Gemm', [g.op('Flatten', ['x']), g.value([UNITS, D], w), g.value([UNITS], bias)], [attrs.int('transB', 1)]);
+  const { logits, w, bias } = gemmLinear(g, D, UNITS, 0.3, 0.2);
   return { model: imageModel(g.model(logits), { name: 'linear', source: 'test', input: spec() }), w, bias };
 }
 

@@ -23,50 +23,18 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { CnnlensError, type ErrorCode } from '../../src/errors.js';
 import { explain, type ExplainOptions, type ExplainResult } from '../../src/methods/explain.js';
 import { imageModel, type ImageModel } from '../../src/model/image-model.js';
 import type { InputSpec } from '../../src/model/input-spec.js';
 import type { HostTensor } from '../../src/runtime/backend.js';
 import { nodeBackend } from '../../src/runtime/node-backend.js';
 import { Random } from '../../src/util/random.js';
-import { TestGraph, attrs, elemOf } from '../util/build.js';
+import { attrs } from '../util/build.js';
+import { example, relErr, result } from '../util/map-checks.js';
+import { rejects } from '../util/rejects.js';
+import { imageGraph, matmulLinear, randomImages } from '../util/micro-models.js';
 
 const run = (model: ImageModel, x: HostTensor, o: Omit<ExplainOptions, 'backend'>) => explain(model, x, { backend: nodeBackend, threads: 1, ...o });
-
-function result(r: ExplainResult, method: string) {
-  const m = r.results.find((q) => q.method === method);
-  assert.ok(m, `no result for ${method}`);
-  return m;
-}
-
-function relErr(got: ArrayLike<number>, want: ArrayLike<number>): number {
-  assert.equal(got.length, want.length);
-  let num = 0;
-  let den = 0;
-  for (let i = 0; i < want.length; i++) {
-    num = Math.max(num, Math.abs(got[i]! - want[i]!));
-    den = Math.max(den, Math.abs(want[i]!));
-  }
-  return den > 0 ? num / den : num;
-}
-
-const example = (t: HostTensor, b: number) => {
-  const per = t.data.length / t.dims[0]!;
-  return (t.data as Float32Array).subarray(b * per, (b + 1) * per);
-};
-
-async function rejects(p: Promise<unknown>, code: ErrorCode, ...patterns: RegExp[]): Promise<string> {
-  let message = '';
-  await assert.rejects(p, (e: unknown) => {
-    assert.ok(e instanceof CnnlensError, `not a CnnlensError: ${String(e)}`);
-    assert.equal(e.code, code, e.message);
-    for (const re of patterns) assert.match(e.message, re);
-    message = e.message;
-    return true;
-  });
-  return message;
-}
 
 // ---------------------------------------------------------------------------------------------
 // linear micro-models
@@ -90,20 +58,17 @@ function linearModel(o: { layout?: 'NCHW' | 'NHWC'; h: number; w: number; units:
   const layout = o.layout ?? 'NCHW';
   const C = 3;
   const spec: InputSpec = { ...SPEC, layout, height: o.h, width: o.w, channels: C };
-  const g = new TestGraph('float32', o.seed);
-  const shape = layout === 'NCHW' ? ['N', C, o.h, o.w] : ['N', o.h, o.w, C];
-  g.inputs.push({ name: 'x', type: { elemType: elemOf('float32'), shape } });
+  const g = imageGraph(o.seed, C, o.h, o.w, layout);
   const n = C * o.h * o.w;
   const units = o.head === 'sigmoid' ? 1 : o.units;
-  const w = g.rnd.normals(n * units, o.scale ?? 0.3).map(Math.fround);
-  if (o.only) {
+  const only = o.only;
+  const keep = only && ((w: number[]) => {
     for (let j = 0; j < n; j++) {
       const [y, x] = layout === 'NCHW' ? [Math.floor((j % (o.h * o.w)) / o.w), j % o.w] : [Math.floor(j / C / o.w), Math.floor(j / C) % o.w];
-      if (!o.only(y, x)) for (let u = 0; u < units; u++) w[j * units + u] = 0;
+      if (!only(y, x)) for (let u = 0; u < units; u++) w[j * units + u] = 0;
     }
-  }
-  const bias = g.rnd.normals(units, 0.2).map(Math.fround);
-  const logits = g.op('Add', [g.op('MatMul', [g.op('Flatten', ['x']), g.value([n, units], w)]), g.value([units], bias)]);
+  });
+  const { logits, w, bias } = matmulLinear(g, n, units, o.scale ?? 0.3, 0.2, keep);
   const head = o.head ?? 'logits';
   const out = head === 'softmax' ? g.op('Softmax', [logits], [attrs.int('axis', 1)]) : head === 'sigmoid' ? g.op('Sigmoid', [logits]) : logits;
   const model = imageModel(g.model(out), { name: 'linear', source: 'test', input: spec });
@@ -111,10 +76,8 @@ function linearModel(o: { layout?: 'NCHW' | 'NHWC'; h: number; w: number; units:
 }
 
 function images(spec: InputSpec, batch: number, seed: number): HostTensor {
-  const r = new Random(seed);
-  const n = spec.channels * spec.height * spec.width;
   const dims = spec.layout === 'NCHW' ? [batch, spec.channels, spec.height, spec.width] : [batch, spec.height, spec.width, spec.channels];
-  return { type: 'float32', dims, data: Float32Array.from(r.normals(batch * n)) };
+  return randomImages(dims, seed);
 }
 
 /** Flat index of (c, y, x) in one example (oracle side). */
@@ -391,8 +354,7 @@ const BLACK = (0 - 0.5) / 0.25;
 
 /** class-0 probability u = 0.5 + sum_j w_j x_j: logits [log u, log(1 - u)] -> Softmax. */
 function riseModel(w: number[]): ImageModel {
-  const g = new TestGraph('float32', 1);
-  g.inputs.push({ name: 'x', type: { elemType: elemOf('float32'), shape: ['N', 1, RS, RS] } });
+  const g = imageGraph(1, 1, RS);
   const u = g.op('Add', [g.op('MatMul', [g.op('Flatten', ['x']), g.value([RS * RS, 1], w)]), g.value([1], [0.5])]);
   const logits = g.op('Concat', [g.op('Log', [u]), g.op('Log', [g.op('Sub', [g.value([1], [1]), u])])], [attrs.int('axis', 1)]);
   return imageModel(g.model(g.op('Softmax', [logits], [attrs.int('axis', 1)])), { name: 'affine-probability', source: 'test', input: RISE_SPEC });

@@ -22,34 +22,18 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { readNpy } from '../../src/data/npy.js';
 import { CnnlensError } from '../../src/errors.js';
-import { explain, type ExplainOptions, type ExplainResult } from '../../src/methods/explain.js';
+import { explain, type ExplainOptions } from '../../src/methods/explain.js';
 import { imageModel, type ImageModel } from '../../src/model/image-model.js';
 import type { InputSpec } from '../../src/model/input-spec.js';
 import type { Model } from '../../src/onnx/ir.js';
 import { loadModelFile } from '../../src/onnx/load-file.js';
 import type { HostTensor } from '../../src/runtime/backend.js';
 import { nodeBackend } from '../../src/runtime/node-backend.js';
-import { Random } from '../../src/util/random.js';
-import { TestGraph, attrs, elemOf } from '../util/build.js';
+import { TestGraph, attrs } from '../util/build.js';
+import { relErr, result } from '../util/map-checks.js';
+import { imageGraph, randomImages } from '../util/micro-models.js';
 
 const run = (model: ImageModel, x: HostTensor, o: Omit<ExplainOptions, 'backend'>) => explain(model, x, { backend: nodeBackend, threads: 2, ...o });
-
-function result(r: ExplainResult, method: string) {
-  const m = r.results.find((q) => q.method === method);
-  assert.ok(m, `no result for ${method}`);
-  return m;
-}
-
-function relErr(got: ArrayLike<number>, want: ArrayLike<number>): number {
-  assert.equal(got.length, want.length);
-  let num = 0;
-  let den = 0;
-  for (let i = 0; i < want.length; i++) {
-    num = Math.max(num, Math.abs(got[i]! - want[i]!));
-    den = Math.max(den, Math.abs(want[i]!));
-  }
-  return den > 0 ? num / den : num;
-}
 
 function sum(a: ArrayLike<number>, from = 0, to = a.length): number {
   let s = 0;
@@ -121,21 +105,13 @@ const D = C * S * S;
 /** inputs normalized with a mean and std, so that 'black' (pixel 0) is not 0 in input space */
 const SPEC: InputSpec = { layout: 'NCHW', height: S, width: S, channels: C, range: [0, 1], mean: [0.5, 0.4], std: [0.25, 0.5], resize: 'stretch', source: 'options' };
 
-function graph(seed: number, channels = C, size = S): { g: TestGraph; x: string } {
-  const g = new TestGraph('float32', seed);
-  g.inputs.push({ name: 'x', type: { elemType: elemOf('float32'), shape: ['N', channels, size, size] } });
-  return { g, x: 'x' };
-}
+const graph = (seed: number, channels = C, size = S) => ({ g: imageGraph(seed, channels, size), x: 'x' });
 
 function wrap(onnx: Model, spec: InputSpec = SPEC): ImageModel {
   return imageModel(onnx, { name: 'micro', source: 'test', input: spec });
 }
 
-function images(batch: number, seed: number, per = D): HostTensor {
-  const r = new Random(seed);
-  const dims = per === D ? [batch, C, S, S] : [batch, CNN_C, CNN_S, CNN_S];
-  return { type: 'float32', dims, data: Float32Array.from(r.normals(batch * per)) };
-}
+const images = (batch: number, seed: number, per = D) => randomImages(per === D ? [batch, C, S, S] : [batch, CNN_C, CNN_S, CNN_S], seed);
 
 /** The 'black' reference in input space: pixel 0 -> (0 - mean[c]) / std[c]. */
 function black(spec: InputSpec, per: number): Float64Array {

@@ -18,8 +18,9 @@ import { explain, type ExplainOptions, type ExplainResult } from '../../src/meth
 import { imageModel, type ImageModel } from '../../src/model/image-model.js';
 import type { HostTensor } from '../../src/runtime/backend.js';
 import { nodeBackend } from '../../src/runtime/node-backend.js';
-import { Random } from '../../src/util/random.js';
-import { TestGraph, attrs, elemOf } from '../util/build.js';
+import { attrs } from '../util/build.js';
+import { relErr, result } from '../util/map-checks.js';
+import { conv3x3, gemmLinear, imageGraph, randomImages } from '../util/micro-models.js';
 
 const C = 3;
 const S = 6;
@@ -27,44 +28,25 @@ const D = C * S * S;
 const UNITS = 3;
 
 function linear(): { model: ImageModel; w: number[] } {
-  const g = new TestGraph('float32', 4);
-  g.inputs.push({ name: 'x', type: { elemType: elemOf('float32'), shape: ['N', C, S, S] } });
-  const w = g.rnd.normals(UNITS * D, 0.3).map(Math.fround);
-  const logits = g.op('Gemm', [g.op('Flatten', ['x']), g.value([UNITS, D], w), g.weight([UNITS], 0.1)], [attrs.int('transB', 1)]);
+  const g = imageGraph(4, C, S);
+  const { logits, w } = gemmLinear(g, D, UNITS, 0.3, 0.1);
   const model = imageModel(g.model(logits), { name: 'linear', source: 'test', input: { layout: 'NCHW', height: S, width: S, channels: C, range: [0, 1], resize: 'stretch', source: 'options' } });
   return { model, w };
 }
 
 /** a small nonlinear net: conv -> relu -> GAP -> gemm */
 function convNet(): ImageModel {
-  const g = new TestGraph('float32', 6);
-  g.inputs.push({ name: 'x', type: { elemType: elemOf('float32'), shape: ['N', C, S, S] } });
-  const conv = g.op('Conv', ['x', g.weight([4, C, 3, 3]), g.weight([4], 0.1)], [attrs.ints('kernel_shape', [3, 3]), attrs.ints('pads', [1, 1, 1, 1])]);
+  const g = imageGraph(6, C, S);
+  const conv = conv3x3(g, 'x', C, 4).out;
   const logits = g.op('Gemm', [g.op('Flatten', [g.op('GlobalAveragePool', [g.op('Relu', [conv])])]), g.weight([UNITS, 4]), g.weight([UNITS], 0.1)], [attrs.int('transB', 1)]);
   return imageModel(g.model(logits), { name: 'conv', source: 'test', input: { layout: 'NCHW', height: S, width: S, channels: C, range: [0, 1], resize: 'stretch', source: 'options' } });
 }
 
-function images(batch: number, seed: number): HostTensor {
-  return { type: 'float32', dims: [batch, C, S, S], data: Float32Array.from(new Random(seed).normals(batch * D)) };
-}
+const images = (batch: number, seed: number) => randomImages([batch, C, S, S], seed);
 
 const run = (model: ImageModel, x: HostTensor, o: Omit<ExplainOptions, 'backend'>) => explain(model, x, { backend: nodeBackend, threads: 2, ...o });
 
-function map(r: ExplainResult, method: string): Float32Array {
-  const m = r.results.find((q) => q.method === method);
-  assert.ok(m, `no result for ${method}`);
-  return m.map.data as Float32Array;
-}
-
-function relErr(got: ArrayLike<number>, want: ArrayLike<number>): number {
-  let num = 0;
-  let den = 0;
-  for (let i = 0; i < want.length; i++) {
-    num = Math.max(num, Math.abs(got[i]! - want[i]!));
-    den = Math.max(den, Math.abs(want[i]!));
-  }
-  return den > 0 ? num / den : num;
-}
+const map = (r: ExplainResult, method: string) => result(r, method).map.data as Float32Array;
 
 const rejects = (code: ErrorCode, re: RegExp) => (e: unknown) => {
   assert.ok(e instanceof CnnlensError, String(e));

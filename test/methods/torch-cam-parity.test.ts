@@ -31,6 +31,7 @@ import { loadModelFile } from '../../src/onnx/load-file.js';
 import type { Model } from '../../src/onnx/ir.js';
 import type { HostTensor } from '../../src/runtime/backend.js';
 import { nodeBackend } from '../../src/runtime/node-backend.js';
+import { rangeRelErr } from '../util/map-checks.js';
 
 const DIR = new URL('../fixtures/torch-cam/', import.meta.url);
 const MODELS = ['resnet18', 'mobilenet_v2', 'squeezenet1_1'];
@@ -48,17 +49,6 @@ interface Meta {
 
 function npy(name: string) {
   return readNpy(new Uint8Array(readFileSync(new URL(name, DIR))));
-}
-
-/** max |a - ref| / max |ref| over one example's slice [from, to) of ref; a is indexed from 0. */
-function relErr(a: ArrayLike<number>, ref: ArrayLike<number>, from: number, to: number): number {
-  let num = 0;
-  let den = 0;
-  for (let i = from; i < to; i++) {
-    num = Math.max(num, Math.abs(a[i - from]! - ref[i]!));
-    den = Math.max(den, Math.abs(ref[i]!));
-  }
-  return den > 0 ? num / den : num;
 }
 
 function wrap(onnx: Model, name: string): ImageModel {
@@ -105,7 +95,7 @@ for (const name of MODELS) {
           assert.deepEqual(got.dims, [examples.length, ...ref.shape.slice(1)], `${run.method} ${kind} shape`);
           const per = ref.data.length / ref.shape[0]!;
           examples.forEach((b, i) => {
-            const err = relErr((got.data as Float32Array).subarray(i * per, (i + 1) * per), ref.data as Float64Array, b * per, (b + 1) * per);
+            const err = rangeRelErr((got.data as Float32Array).subarray(i * per, (i + 1) * per), ref.data as Float64Array, b * per, (b + 1) * per, 0);
             const e32 = meta.f32Error[kind]![b]!;
             const bound = Math.max(1e-3, 2 * e32);
             t.diagnostic(`${what} example ${b} ${kind}: error ${err.toExponential(2)} (bound ${bound.toExponential(2)}, PyTorch float32 ${e32.toExponential(2)})`);

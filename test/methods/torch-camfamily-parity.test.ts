@@ -29,6 +29,7 @@ import type { InputSpec } from '../../src/model/input-spec.js';
 import { loadModelFile } from '../../src/onnx/load-file.js';
 import type { HostTensor } from '../../src/runtime/backend.js';
 import { nodeBackend } from '../../src/runtime/node-backend.js';
+import { rangeRelErr } from '../util/map-checks.js';
 
 const DIR = new URL('../fixtures/torch-camfamily/', import.meta.url);
 const CASES = ['resnet18-224', 'mobilenet_v2-224', 'resnet18-40'];
@@ -54,17 +55,6 @@ interface Meta {
 
 function npy(name: string) {
   return readNpy(new Uint8Array(readFileSync(new URL(name, DIR))));
-}
-
-/** max |a - ref| / max |ref| over one example's slice [from, to) of ref; a is indexed from 0. */
-function relErr(a: ArrayLike<number>, ref: ArrayLike<number>, from: number, to: number): number {
-  let num = 0;
-  let den = 0;
-  for (let i = from; i < to; i++) {
-    num = Math.max(num, Math.abs(a[i - from]! - ref[i]!));
-    den = Math.max(den, Math.abs(ref[i]!));
-  }
-  return den > 0 ? num / den : num;
 }
 
 for (const name of CASES) {
@@ -100,7 +90,7 @@ for (const name of CASES) {
         assert.deepEqual(got.dims, want.shape, `${run.method} ${ref} shape`);
         const per = want.data.length / want.shape[0]!;
         for (let b = 0; b < 2; b++) {
-          const err = relErr((got.data as Float32Array).subarray(b * per, (b + 1) * per), want.data as Float64Array, b * per, (b + 1) * per);
+          const err = rangeRelErr((got.data as Float32Array).subarray(b * per, (b + 1) * per), want.data as Float64Array, b * per, (b + 1) * per, 0);
           const e32 = meta.f32Error[ref]![b]!;
           const bound = Math.max(1e-3, 2 * e32);
           t.diagnostic(`example ${b} ${ref}: error ${err.toExponential(2)} (bound ${bound.toExponential(2)}, PyTorch float32 ${e32.toExponential(2)}) in ${run.ms.toFixed(0)} ms`);

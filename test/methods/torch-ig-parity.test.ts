@@ -31,6 +31,7 @@ import type { InputSpec } from '../../src/model/input-spec.js';
 import { loadModelFile } from '../../src/onnx/load-file.js';
 import type { HostTensor } from '../../src/runtime/backend.js';
 import { nodeBackend } from '../../src/runtime/node-backend.js';
+import { rangeRelErr } from '../util/map-checks.js';
 
 const DIR = new URL('../fixtures/torch-ig/', import.meta.url);
 const MODELS = ['resnet18', 'squeezenet1_1'];
@@ -50,16 +51,6 @@ interface Meta {
 
 const npy = (name: string) => readNpy(new Uint8Array(readFileSync(new URL(name, DIR))));
 
-function relErr(a: ArrayLike<number>, ref: ArrayLike<number>, from: number, to: number): number {
-  let num = 0;
-  let den = 0;
-  for (let i = from; i < to; i++) {
-    num = Math.max(num, Math.abs(a[i]! - ref[i]!));
-    den = Math.max(den, Math.abs(ref[i]!));
-  }
-  return den > 0 ? num / den : num;
-}
-
 for (const name of MODELS) {
   test(`PyTorch IG parity: ${name}`, async (t) => {
     const onnxPath = new URL(`${name}.onnx`, DIR);
@@ -73,7 +64,7 @@ for (const name of MODELS) {
       const ref = npy(`${name}.${kind}.f64.npy`).data as Float64Array;
       assert.deepEqual(got.dims, x.shape);
       for (let b = 0; b < x.shape[0]!; b++) {
-        const err = relErr(got.data as Float32Array, ref, b * per, (b + 1) * per);
+        const err = rangeRelErr(got.data as Float32Array, ref, b * per, (b + 1) * per);
         // for IG: PyTorch float32's worst error over both rules on this example (see the header)
         const e32 = kind.startsWith('ig_') ? Math.max(...meta.rules.map((r) => meta.f32Error[`ig_${r}`]![b]!)) : meta.f32Error[kind]![b]!;
         const bound = Math.max(1e-3, 2 * e32);

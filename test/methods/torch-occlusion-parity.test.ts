@@ -22,6 +22,7 @@ import type { InputSpec } from '../../src/model/input-spec.js';
 import { loadModelFile } from '../../src/onnx/load-file.js';
 import type { HostTensor } from '../../src/runtime/backend.js';
 import { nodeBackend } from '../../src/runtime/node-backend.js';
+import { rangeRelErr } from '../util/map-checks.js';
 
 const DIR = new URL('../fixtures/torch-occlusion/', import.meta.url);
 const SPEC: InputSpec = {
@@ -40,16 +41,6 @@ interface Meta {
 
 function npy(name: string) {
   return readNpy(new Uint8Array(readFileSync(new URL(name, DIR))));
-}
-
-function relErr(a: ArrayLike<number>, ref: ArrayLike<number>, from: number, to: number): number {
-  let num = 0;
-  let den = 0;
-  for (let i = from; i < to; i++) {
-    num = Math.max(num, Math.abs(a[i]! - ref[i]!));
-    den = Math.max(den, Math.abs(ref[i]!));
-  }
-  return den > 0 ? num / den : num;
 }
 
 test('PyTorch occlusion parity: resnet18, window 32, stride 16, grey and blur fills', async (t) => {
@@ -75,7 +66,7 @@ test('PyTorch occlusion parity: resnet18, window 32, stride 16, grey and blur fi
       assert.deepEqual(got.dims, ref.shape);
       const per = ref.data.length / batch;
       for (let b = 0; b < batch; b++) {
-        const err = relErr(got.data as Float32Array, ref.data as Float64Array, b * per, (b + 1) * per);
+        const err = rangeRelErr(got.data as Float32Array, ref.data as Float64Array, b * per, (b + 1) * per);
         const e32 = meta.f32Error[`${fill}.${kind}`]![b]!;
         const bound = Math.max(1e-3, 2 * e32);
         t.diagnostic(`${fill} ${kind} example ${b}: error ${err.toExponential(2)} (bound ${bound.toExponential(2)}, PyTorch float32 ${e32.toExponential(2)})`);

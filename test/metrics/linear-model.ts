@@ -3,7 +3,7 @@ import { imageModel } from '../../src/model/image-model.js';
 import type { InputSpec } from '../../src/model/input-spec.js';
 import type { HostTensor } from '../../src/runtime/backend.js';
 import { Random } from '../../src/util/random.js';
-import { TestGraph, elemOf } from '../util/build.js';
+import { imageGraph, matmulLinear } from '../util/micro-models.js';
 
 export const C = 2;
 export const S = 4;
@@ -16,11 +16,8 @@ export const nchwChannel = (i: number) => Math.floor(i / (S * S));
 
 /** W stored [D, UNITS]; `row(c)` is W[:, c] in the input's NCHW order, float64 copies of the float32 weights. */
 export function linearModel(seed = 5) {
-  const g = new TestGraph('float32', seed);
-  g.inputs.push({ name: 'x', type: { elemType: elemOf('float32'), shape: ['N', C, S, S] } });
-  const w = g.rnd.normals(D * UNITS).map(Math.fround);
-  const bias = g.rnd.normals(UNITS, 0.1).map(Math.fround);
-  const logits = g.op('Add', [g.op('MatMul', [g.op('Flatten', ['x']), g.value([D, UNITS], w)]), g.value([UNITS], bias)]);
+  const g = imageGraph(seed, C, S);
+  const { logits, w, bias } = matmulLinear(g, D, UNITS, 1, 0.1);
   const model = imageModel(g.model(logits), { name: 'linear', source: 'test', input: spec });
   const row = (c: number) => Float64Array.from({ length: D }, (_, i) => w[i * UNITS + c]!);
   return { model, row, bias };
