@@ -10,9 +10,7 @@
  *
  * Run: npx tsx bench/featurevis.bench.ts [--steps 512] [--rounds 3] [--batch 4] [--channel 7] [--threads 2] [--profile]
  */
-import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { fromModelGradient, toModelInput } from '../src/featurevis/image-batch.js';
 import { channel } from '../src/featurevis/objectives.js';
@@ -26,6 +24,7 @@ import type { InputSpec } from '../src/model/input-spec.js';
 import { loadModelFile } from '../src/onnx/load-file.js';
 import { nodeBackend } from '../src/runtime/node-backend.js';
 import { Random } from '../src/util/random.js';
+import { TorchWorker } from './torch-worker.js';
 
 const { values } = parseArgs({
   options: {
@@ -62,25 +61,6 @@ interface TorchReply {
   start: number[];
   end: number[];
   error?: string;
-}
-
-class TorchWorker {
-  private proc = spawn('/usr/bin/python3', [new URL('./torch_featurevis.py', import.meta.url).pathname], {
-    stdio: ['pipe', 'pipe', 'inherit'],
-    env: { ...process.env, ...(values['torch-spin'] ? {} : { OMP_WAIT_POLICY: 'PASSIVE' }) },
-  });
-  private lines = createInterface({ input: this.proc.stdout! })[Symbol.asyncIterator]();
-  async run(req: object): Promise<TorchReply> {
-    this.proc.stdin!.write(JSON.stringify(req) + '\n');
-    const { value, done } = await this.lines.next();
-    if (done) throw new Error('torch worker exited');
-    const r = JSON.parse(value as string) as TorchReply;
-    if (r.error) throw new Error(`torch worker: ${r.error}`);
-    return r;
-  }
-  close(): void {
-    this.proc.stdin!.end();
-  }
 }
 
 const median = (xs: number[]) => {
@@ -155,7 +135,7 @@ async function profile(count: number): Promise<Record<string, { wallMs: number; 
 }
 
 // warm-up: compile the session, JIT the TypeScript, load the PyTorch model
-const torch = new TorchWorker();
+const torch = new TorchWorker<TorchReply>('torch_featurevis.py', { ...process.env, ...(values['torch-spin'] ? {} : { OMP_WAIT_POLICY: 'PASSIVE' }) });
 const warm = Math.min(steps, 4);
 await visualize(model, { backend: nodeBackend, threads, objective, batch, steps: warm, seed: 99 });
 await torch.run({ model: 'mobilenet_v2', batch, steps: warm, channel: ch, threads, seed: 99 });

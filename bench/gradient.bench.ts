@@ -7,9 +7,7 @@
  *
  * Run: bash scripts/bench.sh   (or: npx tsx bench/gradient.bench.ts [--rounds R] [--models a,b] [--batches 1,32])
  */
-import { spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { differentiate } from '../src/autodiff/differentiate.js';
 import { loadModelFile } from '../src/onnx/load-file.js';
@@ -18,6 +16,7 @@ import type { Model } from '../src/onnx/ir.js';
 import { nodeBackend } from '../src/runtime/node-backend.js';
 import type { HostTensor, RuntimeSession } from '../src/runtime/backend.js';
 import { Random } from '../src/util/random.js';
+import { TorchWorker } from './torch-worker.js';
 
 const { values } = parseArgs({
   options: {
@@ -36,20 +35,6 @@ function logitsOnly(m: Model): Model {
   return { ...m, graph: { ...m.graph, outputs: m.graph.outputs.filter((o) => o.name === 'logits') } };
 }
 
-class TorchWorker {
-  private proc = spawn('/usr/bin/python3', [new URL('./torch_worker.py', import.meta.url).pathname], { stdio: ['pipe', 'pipe', 'inherit'] });
-  private lines = createInterface({ input: this.proc.stdout! })[Symbol.asyncIterator]();
-  async run(req: object): Promise<number[]> {
-    this.proc.stdin!.write(JSON.stringify(req) + '\n');
-    const { value, done } = await this.lines.next();
-    if (done) throw new Error('torch worker exited');
-    return (JSON.parse(value as string) as { times_ms: number[] }).times_ms;
-  }
-  close(): void {
-    this.proc.stdin!.end();
-  }
-}
-
 async function time(session: RuntimeSession, feeds: Record<string, HostTensor>, fetch: string[], iters: number): Promise<number[]> {
   const out: number[] = [];
   for (let i = 0; i < iters; i++) {
@@ -66,7 +51,7 @@ const median = (xs: number[]) => {
   return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 };
 
-const torch = new TorchWorker();
+const torch = new TorchWorker<{ times_ms: number[] }>('torch_worker.py');
 const rows: Record<string, unknown>[] = [];
 for (const name of values.models!.split(',')) {
   const model = logitsOnly(loadModelFile(`${fixtures}${name}.onnx`));
@@ -88,7 +73,7 @@ for (const name of values.models!.split(',')) {
     for (let r = 0; r < rounds; r++) {
       t.forward.push(...(await time(fwd, { input: x }, ['logits'], iters)));
       t.gradient.push(...(await time(grad, { input: x, 'seed:logits': seedT }, ['grad:input'], iters)));
-      t.torch.push(...(await torch.run({ model: name, batch, iters, threads, mode: 'grad' })));
+      t.torch.push(...(await torch.run({ model: name, batch, iters, threads, mode: 'grad' })).times_ms);
     }
     const row = {
       model: name,

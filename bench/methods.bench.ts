@@ -17,11 +17,9 @@
  *   or npx tsx bench/methods.bench.ts [--rounds R] [--models a,b] [--methods m1,m2] [--threads T]
  *                                     [--budget-s S] [--min-rounds N] [--torch-spin]
  */
-import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { preprocess } from '../src/image/preprocess.js';
 import { readImageFile } from '../src/image/read-file.js';
@@ -33,6 +31,7 @@ import { resolveLayer } from '../src/model/layers.js';
 import type { Model } from '../src/onnx/ir.js';
 import { loadModelFile } from '../src/onnx/load-file.js';
 import { nodeBackend } from '../src/runtime/node-backend.js';
+import { TorchWorker } from './torch-worker.js';
 
 const { values } = parseArgs({
   options: {
@@ -100,25 +99,6 @@ interface TorchReply {
   error?: string;
 }
 
-class TorchWorker {
-  private proc = spawn('/usr/bin/python3', [new URL('./torch_methods_worker.py', import.meta.url).pathname], {
-    stdio: ['pipe', 'pipe', 'inherit'],
-    env: { ...process.env, ...(values['torch-spin'] ? {} : { OMP_WAIT_POLICY: 'PASSIVE' }) },
-  });
-  private lines = createInterface({ input: this.proc.stdout! })[Symbol.asyncIterator]();
-  async run(req: object): Promise<TorchReply> {
-    this.proc.stdin!.write(JSON.stringify(req) + '\n');
-    const { value, done } = await this.lines.next();
-    if (done) throw new Error('torch worker exited');
-    const r = JSON.parse(value as string) as TorchReply;
-    if (r.error) throw new Error(`torch worker: ${r.error}`);
-    return r;
-  }
-  close(): void {
-    this.proc.stdin!.end();
-  }
-}
-
 const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
   const m = s.length >> 1;
@@ -167,7 +147,7 @@ const inputPath = join(dir, 'input.f32');
 writeFileSync(inputPath, new Uint8Array(input.data.buffer, input.data.byteOffset, input.data.byteLength));
 
 const loadStart = loadavg();
-const torch = new TorchWorker();
+const torch = new TorchWorker<TorchReply>('torch_methods_worker.py', { ...process.env, ...(values['torch-spin'] ? {} : { OMP_WAIT_POLICY: 'PASSIVE' }) });
 const registered = new Set(methodIds());
 const wanted = values.methods!.split(',');
 const skipped = wanted.filter((m) => !registered.has(m));

@@ -37,8 +37,6 @@ and transforms of the same distributions. Errors are reported as
 {"error": "..."}. Exits on EOF.
 """
 
-import ctypes
-import json
 import math
 import os
 import random
@@ -50,6 +48,7 @@ import torch.nn.functional as F
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "scripts"))
 import torch_models  # noqa: E402
+from torch_worker_common import serve, set_threads  # noqa: E402
 
 SIZE = 224
 GRID = 256
@@ -59,25 +58,6 @@ SVD_SQRT = torch.tensor([[0.26, 0.09, 0.02], [0.27, 0.0, -0.05], [0.27, -0.09, 0
 COLOR = SVD_SQRT / SVD_SQRT.norm(dim=0).max()
 
 _heads = {}
-
-
-def _blas():
-    try:
-        lib = ctypes.CDLL("libblas.so.3")
-        lib.openblas_set_num_threads  # noqa: B018 (probe the symbol)
-        return lib
-    except (OSError, AttributeError):
-        return None
-
-
-_BLAS = _blas()
-
-
-def set_threads(n):
-    """n torch intra-op threads, OpenBLAS at one (as bench/torch_worker.py)."""
-    torch.set_num_threads(n)
-    if _BLAS is not None:
-        _BLAS.openblas_set_num_threads(1)
 
 
 def get_head(name):
@@ -198,21 +178,5 @@ def run(req):
     return {"total_ms": total_ms, "step_ms": step_ms, "start": start, "end": end}
 
 
-def main():
-    while True:
-        line = sys.stdin.readline()
-        if not line:
-            break
-        line = line.strip()
-        if not line:
-            continue
-        try:
-            reply = run(json.loads(line))
-        except Exception as e:  # report and keep serving
-            reply = {"error": f"{type(e).__name__}: {e}"}
-        sys.stdout.write(json.dumps(reply) + "\n")
-        sys.stdout.flush()
-
-
 if __name__ == "__main__":
-    main()
+    serve(run)

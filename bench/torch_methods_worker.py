@@ -46,7 +46,6 @@ run is written there as raw float32. Errors are reported as {"error": "..."}.
 Exits on EOF.
 """
 
-import json
 import os
 import sys
 import time
@@ -59,7 +58,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "scripts"))
 sys.path.insert(0, HERE)
 import torch_models  # noqa: E402
-from torch_worker import set_threads  # noqa: E402  (same threads policy as the gradient benchmark)
+from torch_worker_common import serve, set_threads  # noqa: E402  (same threads policy and request loop as the gradient benchmark)
 
 MEAN = torch.tensor([0.485, 0.456, 0.406]).view(1, 3, 1, 1)
 STD = torch.tensor([0.229, 0.224, 0.225]).view(1, 3, 1, 1)
@@ -239,21 +238,5 @@ def run(req):
     return {"times_ms": times, "target": target, "map_shape": list(out.shape)}
 
 
-def main():
-    while True:
-        line = sys.stdin.readline()
-        if not line:
-            break
-        line = line.strip()
-        if not line:
-            continue
-        try:
-            reply = run(json.loads(line))
-        except Exception as e:  # report and keep serving
-            reply = {"error": f"{type(e).__name__}: {e}"}
-        sys.stdout.write(json.dumps(reply) + "\n")
-        sys.stdout.flush()
-
-
 if __name__ == "__main__":
-    main()
+    serve(run)

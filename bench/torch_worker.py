@@ -18,8 +18,6 @@ Each request runs 2 untimed warm-up iterations. Errors are reported as
 {"error": "..."}. Exits on EOF.
 """
 
-import ctypes
-import json
 import os
 import sys
 import time
@@ -28,33 +26,10 @@ import torch
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "scripts"))
 import torch_models  # noqa: E402
+from torch_worker_common import serve, set_threads  # noqa: E402
 
 WARMUP = 2
 _models = {}
-
-
-def _blas():
-    try:
-        lib = ctypes.CDLL("libblas.so.3")
-        lib.openblas_set_num_threads  # noqa: B018 (probe the symbol)
-        return lib
-    except (OSError, AttributeError):
-        return None
-
-
-_BLAS = _blas()
-
-
-def set_threads(n):
-    """n torch intra-op threads; OpenBLAS (if in use) stays single-threaded.
-
-    OpenBLAS' own pthread pool spins next to torch's OpenMP pool and, on a
-    small machine, causes large timing spikes; this torch build calls BLAS
-    only for GEMMs (e.g. Linear), so one BLAS thread costs little.
-    """
-    torch.set_num_threads(n)
-    if _BLAS is not None:
-        _BLAS.openblas_set_num_threads(1)
 
 
 def get_model(name):
@@ -100,21 +75,5 @@ def run(req):
     return {"times_ms": times, "input_shape": list(x.shape)}
 
 
-def main():
-    while True:
-        line = sys.stdin.readline()
-        if not line:
-            break
-        line = line.strip()
-        if not line:
-            continue
-        try:
-            reply = run(json.loads(line))
-        except Exception as e:  # report and keep serving
-            reply = {"error": f"{type(e).__name__}: {e}"}
-        sys.stdout.write(json.dumps(reply) + "\n")
-        sys.stdout.flush()
-
-
 if __name__ == "__main__":
-    main()
+    serve(run)
