@@ -32,7 +32,7 @@ export type { Method, MethodInfo, MethodContext, MethodResult } from './methods/
 export { convertKeras } from './import/convert.js';
 export { tfjsSource } from './import/tfjs.js';
 export { kerasFileSource } from './import/keras-file.js';
-export { h5Source } from './import/h5.js';
+export { h5Source, type Hdf5Reader, type Hdf5ReadOptions } from './import/h5.js';
 export type { KerasSource, WeightSource, WeightArray, ImportedModel } from './import/types.js';
 // metrics of explanations
 export { perturbationCurve, pixelOrder, trapezoid, probabilityScorer, type Curve, type CurveKind, type CurveOptions, type Scorer } from './metrics/deletion.js';

@@ -28,8 +28,8 @@ test('public API export list', () => {
     'topK', 'topologicalNodes', 'trapezoid', 'upsampleBilinear', 'visualize', 'webBackend', 'withGraph', 'writeNpy',
   ]);
   assert.deepEqual(Object.keys(nodeApi).sort(), [
-    'DEFAULT_MODEL_NAME', 'DEFAULT_MODEL_SPEC', 'NSFWJS_LABELS', 'NSFWJS_VERSION', 'cacheDir', 'defaultModel',
+    'DEFAULT_MODEL_NAME', 'DEFAULT_MODEL_SPEC', 'NSFWJS_LABELS', 'NSFWJS_VERSION', 'WorkerHdf5Reader', 'cacheDir', 'defaultModel',
     'loadImageModel', 'loadModelFile', 'nodeBackend', 'nsfwjsSource', 'readImageBytes', 'readImageFile',
-    'readLabels', 'readNpyFile', 'readTfjsFiles', 'writeFileAtomic', 'writeNpyFileAtomic',
+    'readLabels', 'readNpyFile', 'readTfjsFiles', 'workerHdf5', 'writeFileAtomic', 'writeNpyFileAtomic',
   ]);
 });
