@@ -14,6 +14,10 @@ import { fail } from '../../errors.js';
 import { Random } from '../../util/random.js';
 import type { RuntimeBackend } from '../../runtime/backend.js';
 import { knn, type Neighbours } from './knn.js';
+import { FftRepulsion, type FftRepulsionOptions } from './tsne-fft.js';
+
+/** From this many points on, 'auto' computes the repulsive forces by FFT interpolation. */
+export const FFT_THRESHOLD = 5000;
 
 export interface TsneOptions {
   /** effective number of neighbours; default 30 */
@@ -22,8 +26,15 @@ export interface TsneOptions {
   readonly iterations?: number;
   readonly exaggerationIterations?: number;
   readonly exaggeration?: number;
+  /**
+   * repulsive forces: 'bh' (Barnes-Hut quadtree, default), 'fft' (FFT-accelerated interpolation,
+   * tsne-fft.ts) or 'auto': fft from FFT_THRESHOLD points on, else bh
+   */
+  readonly repulsion?: 'auto' | 'bh' | 'fft';
   /** Barnes-Hut accuracy: 0 is exact, larger is faster; default 0.5 */
   readonly theta?: number;
+  /** FFT interpolation: the grid (see FftRepulsionOptions) */
+  readonly fft?: FftRepulsionOptions;
   /** default max(n / exaggeration, 200) */
   readonly learningRate?: number;
   readonly seed?: number;
@@ -260,7 +271,10 @@ export function tsneFromNeighbours(nb: Neighbours, n: number, options: TsneOptio
   const gains = new Float64Array(2 * n).fill(1);
   const grad = new Float64Array(2 * n);
   const rep = new Float64Array(2 * n);
+  const repulsion = options.repulsion ?? 'bh';
+  const useFft = repulsion === 'fft' || (repulsion === 'auto' && n >= FFT_THRESHOLD);
   const tree = new QuadTree();
+  const interp = useFft ? new FftRepulsion(n, options.fft) : undefined;
   const stack = new Int32Array(64 * 1024);
   const f = new Float64Array(2);
   const theta2 = theta * theta;
@@ -268,12 +282,15 @@ export function tsneFromNeighbours(nb: Neighbours, n: number, options: TsneOptio
   for (let it = 0; it < iterations; it++) {
     const exag = it < exIters ? exaggeration : 1;
     const momentum = it < exIters ? 0.5 : 0.8;
-    tree.build(y, n);
     let sumQ = 0;
-    for (let i = 0; i < n; i++) {
-      sumQ += tree.repulse(i, y[2 * i]!, y[2 * i + 1]!, theta2, f, stack);
-      rep[2 * i] = f[0]!;
-      rep[2 * i + 1] = f[1]!;
+    if (interp) sumQ = interp.compute(y, rep);
+    else {
+      tree.build(y, n);
+      for (let i = 0; i < n; i++) {
+        sumQ += tree.repulse(i, y[2 * i]!, y[2 * i + 1]!, theta2, f, stack);
+        rep[2 * i] = f[0]!;
+        rep[2 * i + 1] = f[1]!;
+      }
     }
     for (let i = 0; i < n; i++) {
       let ax = 0;
