@@ -36,6 +36,9 @@ Options:
   --method M          tsne (default) or umap
   --limit N           embed the first N pictures only
   --perplexity P      t-SNE perplexity (default 30)
+  --tsne-method R     t-SNE repulsive forces: bh (Barnes-Hut quadtree, default) or fft (FFT-accelerated
+                      interpolation, FIt-SNE; its grid grows with the map, so it is slower than bh
+                      for 10,000 points here)
   --neighbours K      UMAP neighbours (default 15)
   --seed S            random seed (default 0)
   --out DIR           output folder (default ./cnnlens-out/embed)
@@ -55,7 +58,7 @@ function num(name: string, v: string | undefined, dflt: number, integer = true):
 export async function embedCommand(argv: string[], io: CliIO = processIO, deps: { backend?: RuntimeBackend } = {}): Promise<number> {
   const { values: v } = parseCommandArgs('embed', argv, {
     model: { type: 'string' }, data: { type: 'string' }, layer: { type: 'string' }, method: { type: 'string' },
-    limit: { type: 'string' }, perplexity: { type: 'string' }, neighbours: { type: 'string' }, seed: { type: 'string' },
+    limit: { type: 'string' }, perplexity: { type: 'string' }, 'tsne-method': { type: 'string' }, neighbours: { type: 'string' }, seed: { type: 'string' },
     out: { type: 'string' }, json: { type: 'boolean' }, threads: { type: 'string' }, spec: { type: 'string' },
     help: { type: 'boolean', short: 'h' },
   }, false);
@@ -65,6 +68,8 @@ export async function embedCommand(argv: string[], io: CliIO = processIO, deps: 
   }
   const method = v.method ?? 'tsne';
   if (method !== 'tsne' && method !== 'umap') fail('USAGE', `--method must be tsne or umap, got '${method}'.`);
+  const repulsion = v['tsne-method'] ?? 'bh';
+  if (repulsion !== 'bh' && repulsion !== 'fft') fail('USAGE', `--tsne-method must be bh or fft, got '${repulsion}'.`);
   const modelPath = requireOption('embed', 'model', v.model);
   const dataSpec = requireOption('embed', 'data', v.data);
   const threads = v.threads === undefined ? undefined : num('threads', v.threads, 1);
@@ -91,7 +96,7 @@ export async function embedCommand(argv: string[], io: CliIO = processIO, deps: 
   if (tty) io.err('\n');
   const t0 = performance.now();
   const points = method === 'tsne'
-    ? await tsne(vec.vectors, vec.n, vec.dim, backend, { seed, perplexity: num('perplexity', v.perplexity, 30, false), onProgress: progress('t-SNE') })
+    ? await tsne(vec.vectors, vec.n, vec.dim, backend, { seed, repulsion, perplexity: num('perplexity', v.perplexity, 30, false), onProgress: progress('t-SNE') })
     : await umap(vec.vectors, vec.n, vec.dim, { seed, neighbours: num('neighbours', v.neighbours, 15), onProgress: progress('UMAP') });
   if (tty) io.err('\n');
   const reduceSeconds = (performance.now() - t0) / 1000;
