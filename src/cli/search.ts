@@ -15,7 +15,7 @@ import { writeFileAtomic } from '../util/atomic-file.js';
 import type { Dataset } from '../data/dataset.js';
 import { openDataset } from '../data/open-dataset.js';
 import { receptiveFields, unitBox } from '../data/receptive-field.js';
-import { searchDataset, unitShape, type UnitScore } from '../data/search.js';
+import { checkUnits, searchDataset, unitShape, type UnitScore } from '../data/search.js';
 import { renderUnitFigure } from '../data/search-render.js';
 import { EXIT_OK, parseCommandArgs, processIO, requireOption, type CliIO } from './common.js';
 
@@ -111,6 +111,8 @@ export async function searchCommand(argv: string[], io: CliIO = processIO, deps:
   const layer = searchTensor(model, v.layer);
   const shape = unitShape(model, layer.tensor);
   const units = v.units ? parseUnits(v.units) : undefined;
+  // checked before anything is written, so a bad --units leaves no output folder behind
+  if (units) checkUnits(units, shape[0]!, layer.tensor);
   const dataset = await openDataset(dataSpec);
   io.err(`layer: ${layer.name} [${shape.join('x')}], ${units?.length ?? shape[0]} units; data: ${dataset.name}, ${dataset.length} pictures\n`);
   try {

@@ -83,7 +83,8 @@ export function unitShape(model: ImageModel, tensor: string): number[] {
   return rest as number[];
 }
 
-function checkUnits(units: readonly number[], channels: number, tensor: string): void {
+/** Every unit exists in the tensor (channels 0..channels-1), none listed twice; else a usage error. */
+export function checkUnits(units: readonly number[], channels: number, tensor: string): void {
   for (const u of units) if (!(Number.isInteger(u) && u >= 0 && u < channels)) fail('USAGE', `unit ${u} does not exist: '${tensor}' has units 0..${channels - 1}.`);
   if (new Set(units).size !== units.length) fail('USAGE', `units are listed twice: ${units.join(',')}.`);
 }

@@ -69,6 +69,8 @@ test('cnnlens search and cnnlens embed on a folder', async () => {
   assert.equal(emb.pictures, 24);
   assert.ok(readFileSync(emb.files.html, 'utf8').includes('data:image/png;base64,'));
   const bad = io();
-  assert.equal(await main(['search', '--model', MODEL, '--data', dir, '--units', '64'], bad.io), 2);
+  const never = join(out, 'never-made');
+  assert.equal(await main(['search', '--model', MODEL, '--data', dir, '--units', '64', '--out', never], bad.io), 2);
   assert.match(bad.err.join(''), /unit 64 does not exist/);
+  assert.ok(!existsSync(never), 'a refused search leaves no output folder');
 });
