@@ -31,6 +31,7 @@ import { resolveLayer } from '../src/model/layers.js';
 import type { Model } from '../src/onnx/ir.js';
 import { loadModelFile } from '../src/onnx/load-file.js';
 import { nodeBackend } from '../src/runtime/node-backend.js';
+import { pearson } from '../src/metrics/similarity.js';
 import { TorchWorker } from './torch-worker.js';
 
 const { values } = parseArgs({
@@ -105,30 +106,6 @@ const median = (xs: number[]) => {
   return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 };
 
-/** Pearson correlation of two maps (a check that both sides compute the same thing). */
-function correlation(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  const n = a.length;
-  let ma = 0;
-  let mb = 0;
-  for (let i = 0; i < n; i++) {
-    ma += a[i]!;
-    mb += b[i]!;
-  }
-  ma /= n;
-  mb /= n;
-  let sab = 0;
-  let saa = 0;
-  let sbb = 0;
-  for (let i = 0; i < n; i++) {
-    const da = a[i]! - ma;
-    const db = b[i]! - mb;
-    sab += da * db;
-    saa += da * da;
-    sbb += db * db;
-  }
-  return saa > 0 && sbb > 0 ? sab / Math.sqrt(saa * sbb) : saa === sbb ? 1 : 0;
-}
-
 /** max |a - b| / max |b| */
 function relError(a: ArrayLike<number>, b: ArrayLike<number>): number {
   let num = 0;
@@ -178,7 +155,7 @@ try {
       const target = est.r.targets[0]!.index;
       if (warm.target !== target) console.log(`  warning: ${name} ${method}: cnnlens explains class ${target}, PyTorch ${warm.target}`);
       const theirs = new Float32Array(readFileSync(mapPath).buffer.slice(0));
-      const agreement = { correlation: correlation(ours.map.data as Float32Array, theirs), relError: relError(ours.map.data as Float32Array, theirs) };
+      const agreement = { correlation: pearson(ours.map.data as Float32Array, theirs), relError: relError(ours.map.data as Float32Array, theirs) };
       const itC = Math.max(1, Math.min(10, Math.round(500 / est.ms)));
       const itT = Math.max(1, Math.min(10, Math.round(500 / warm.times_ms[0]!)));
       const perRound = est.ms * itC + warm.times_ms[0]! * itT;

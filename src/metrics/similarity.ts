@@ -12,7 +12,8 @@ function ranks(v: ArrayLike<number>): Float64Array {
   return r;
 }
 
-function pearson(a: ArrayLike<number>, b: ArrayLike<number>): number {
+/** Pearson correlation; 1 when both inputs are constant, 0 when only one is. */
+export function pearson(a: ArrayLike<number>, b: ArrayLike<number>): number {
   const n = a.length;
   let ma = 0;
   let mb = 0;
